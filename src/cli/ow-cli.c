@@ -1,0 +1,1079 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "ow-cli.h"
+
+#include "ow-core.h"
+
+#include <gio/gunixoutputstream.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The command-line contract (docs/CLI.md): with --json every command prints exactly one JSON
+ * object on stdout; errors go to stderr with a non-zero exit status. */
+
+enum
+{
+  EXIT_OK = 0,
+  EXIT_FAILED = 1,   /* refused by the hall's rules, or a broken audit chain */
+  EXIT_USAGE = 2,    /* bad command line or bad input file */
+  EXIT_DATABASE = 3, /* the database cannot be opened or written */
+};
+
+typedef struct
+{
+  char      *db_path;
+  gboolean   json;
+  char      *lang;     /* "zh_CN" or "en": which catalogue names to show */
+  OwDb      *db;
+  OwHall    *hall;
+  OwClock   *clock;
+  char      *actor_name;
+  OwActor    actor;
+} Cli;
+
+static void
+cli_clear (Cli *cli)
+{
+  g_clear_object (&cli->hall);
+  g_clear_object (&cli->db);
+  g_clear_object (&cli->clock);
+  g_clear_pointer (&cli->db_path, g_free);
+  g_clear_pointer (&cli->lang, g_free);
+  g_clear_pointer (&cli->actor_name, g_free);
+}
+
+static void
+print_json (JsonObject *object)
+{
+  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), object);
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_root (generator, node);
+  text = json_generator_to_data (generator, NULL);
+  g_print ("%s\n", text);
+}
+
+static const char *
+error_code_name (const GError *error)
+{
+  static const char *hall_codes[] = {
+    "failed", "not_found", "invalid", "closed", "cap_reached", "paused", "window_busy",
+    "no_ticket", "wrong_state", "auth", "locked", "not_allowed", "exists",
+  };
+
+  if (error->domain == OW_HALL_ERROR && error->code >= 0 && error->code < (int) G_N_ELEMENTS (hall_codes))
+    return hall_codes[error->code];
+  if (error->domain == OW_CATALOG_ERROR)
+    return "invalid_catalog";
+  if (error->domain == OW_DB_ERROR)
+    return "database";
+  return "invalid";
+}
+
+static int
+fail (Cli          *cli,
+      int           status,
+      const GError *error,
+      const char   *message)
+{
+  const char *text = message != NULL ? message : error->message;
+
+  if (cli->json)
+    {
+      g_autoptr(JsonObject) outer = json_object_new ();
+      JsonObject *inner = json_object_new ();
+      g_autoptr(JsonNode) node = NULL;
+      g_autoptr(JsonGenerator) generator = json_generator_new ();
+      g_autofree char *out = NULL;
+
+      json_object_set_string_member (inner, "code", error != NULL ? error_code_name (error) : "usage");
+      json_object_set_string_member (inner, "message", text);
+      json_object_set_object_member (outer, "error", inner);
+      node = json_node_init_object (json_node_alloc (), outer);
+      json_generator_set_root (generator, node);
+      out = json_generator_to_data (generator, NULL);
+      g_printerr ("%s\n", out);
+    }
+  else
+    g_printerr ("onewindow: %s\n", text);
+  return status;
+}
+
+static int
+fail_error (Cli          *cli,
+            const GError *error)
+{
+  int status = EXIT_FAILED;
+
+  if (error->domain == OW_DB_ERROR)
+    status = EXIT_DATABASE;
+  else if (error->domain == OW_CATALOG_ERROR || error->domain == G_IO_ERROR ||
+           (error->domain == OW_HALL_ERROR && error->code == OW_HALL_ERROR_INVALID))
+    status = EXIT_USAGE;
+  return fail (cli, status, error, NULL);
+}
+
+static int
+usage (Cli        *cli,
+       const char *message)
+{
+  return fail (cli, EXIT_USAGE, NULL, message);
+}
+
+/* A catalogue name object in the chosen language, falling back to the other. */
+static const char *
+localized (JsonNode   *name,
+           const char *lang)
+{
+  JsonObject *object;
+
+  if (name == NULL || !JSON_NODE_HOLDS_OBJECT (name))
+    return "";
+  object = json_node_get_object (name);
+  if (json_object_has_member (object, lang))
+    return json_object_get_string_member (object, lang);
+  if (json_object_has_member (object, "en"))
+    return json_object_get_string_member (object, "en");
+  return "";
+}
+
+static const char *
+state_label (const char *state)
+{
+  if (g_strcmp0 (state, "waiting") == 0)
+    return _("waiting");
+  if (g_strcmp0 (state, "called") == 0)
+    return _("called");
+  if (g_strcmp0 (state, "serving") == 0)
+    return _("being served");
+  if (g_strcmp0 (state, "completed") == 0)
+    return _("completed");
+  if (g_strcmp0 (state, "no_show") == 0)
+    return _("no-show");
+  if (g_strcmp0 (state, "returned") == 0)
+    return _("returned for missing documents");
+  if (g_strcmp0 (state, "cancelled") == 0)
+    return _("cancelled");
+  if (g_strcmp0 (state, "expired") == 0)
+    return _("expired");
+  return state;
+}
+
+static void
+print_ticket_text (Cli        *cli,
+                   JsonObject *ticket)
+{
+  const char *state = json_object_get_string_member (ticket, "state");
+
+  g_print ("%s  %s\n", json_object_get_string_member (ticket, "number"),
+           localized (json_object_get_member (ticket, "service_name"), cli->lang));
+  g_print ("  %s: %s\n", _("State"), state_label (state));
+  if (!json_object_get_null_member (ticket, "step_name"))
+    g_print ("  %s: %s (%" G_GINT64_FORMAT "/%u)\n", _("Step"),
+             localized (json_object_get_member (ticket, "step_name"), cli->lang),
+             json_object_get_int_member (ticket, "step_index"),
+             json_array_get_length (json_object_get_array_member (ticket, "steps")));
+  if (g_strcmp0 (state, "waiting") == 0)
+    g_print ("  %s: %" G_GINT64_FORMAT "\n", _("People ahead"), json_object_get_int_member (ticket, "ahead"));
+  if (!json_object_get_null_member (ticket, "window_number"))
+    g_print ("  %s: %" G_GINT64_FORMAT "\n", _("Window"), json_object_get_int_member (ticket, "window_number"));
+  if (json_object_get_boolean_member (ticket, "green"))
+    g_print ("  %s\n", _("Green channel"));
+  if (json_array_get_length (json_object_get_array_member (ticket, "missing")) > 0)
+    {
+      JsonArray *missing = json_object_get_array_member (ticket, "missing");
+
+      g_print ("  %s:", _("Missing documents"));
+      for (guint i = 0; i < json_array_get_length (missing); i++)
+        g_print (" %s", json_array_get_string_element (missing, i));
+      g_print ("\n");
+    }
+  g_print ("  %s: %s\n", _("Token"), json_object_get_string_member (ticket, "token"));
+  if (json_object_has_member (ticket, "history"))
+    {
+      JsonArray *history = json_object_get_array_member (ticket, "history");
+
+      g_print ("  %s:\n", _("History"));
+      for (guint i = 0; i < json_array_get_length (history); i++)
+        {
+          JsonObject *event = json_array_get_object_element (history, i);
+          const char *window = json_object_get_string_member (event, "window");
+
+          g_print ("    #%-6" G_GINT64_FORMAT " %s  %-10s %-10s %s\n",
+                   json_object_get_int_member (event, "seq"),
+                   json_object_get_string_member (event, "time"),
+                   json_object_get_string_member (event, "action"),
+                   window != NULL ? window : "",
+                   json_object_get_string_member (event, "actor"));
+        }
+    }
+}
+
+/* Option parsing shared by the sub-commands: a tiny getopt for "--name value" pairs. */
+typedef struct
+{
+  const char *name;
+  gboolean    takes_value;
+  gboolean    multiple;   /* collects every following non-option word */
+} OptSpec;
+
+static gboolean
+parse_options (Cli            *cli,
+               int             argc,
+               char          **argv,
+               const OptSpec  *specs,
+               GHashTable     *values,
+               GPtrArray      *positional,
+               char          **error_message)
+{
+  for (int i = 0; i < argc; i++)
+    {
+      const char *arg = argv[i];
+      const OptSpec *spec = NULL;
+
+      if (!g_str_has_prefix (arg, "--"))
+        {
+          g_ptr_array_add (positional, (gpointer) arg);
+          continue;
+        }
+      for (const OptSpec *s = specs; s != NULL && s->name != NULL; s++)
+        if (g_str_equal (arg + 2, s->name))
+          spec = s;
+      if (spec == NULL)
+        {
+          *error_message = g_strdup_printf (_("unknown option %s"), arg);
+          return FALSE;
+        }
+      if (!spec->takes_value)
+        {
+          g_hash_table_insert (values, (gpointer) spec->name, (gpointer) "");
+          continue;
+        }
+      if (spec->multiple)
+        {
+          GPtrArray *list = g_ptr_array_new ();
+
+          while (i + 1 < argc && !g_str_has_prefix (argv[i + 1], "--"))
+            g_ptr_array_add (list, argv[++i]);
+          g_ptr_array_add (list, NULL);
+          if (list->len == 1)
+            {
+              g_ptr_array_unref (list);
+              *error_message = g_strdup_printf (_("%s needs at least one value"), arg);
+              return FALSE;
+            }
+          g_hash_table_insert (values, (gpointer) spec->name, g_ptr_array_free (list, FALSE));
+          continue;
+        }
+      if (i + 1 >= argc)
+        {
+          *error_message = g_strdup_printf (_("%s needs a value"), arg);
+          return FALSE;
+        }
+      g_hash_table_insert (values, (gpointer) spec->name, argv[++i]);
+    }
+  return TRUE;
+}
+
+static gboolean
+open_hall (Cli     *cli,
+           GError **error)
+{
+  cli->db = ow_db_open (cli->db_path, error);
+  if (cli->db == NULL)
+    return FALSE;
+  /* The shipped programs always use the real clock: nothing sets the log's time. */
+  cli->clock = ow_clock_new_system ();
+  cli->hall = ow_hall_new (cli->db, cli->clock);
+  return TRUE;
+}
+
+static int
+cmd_init (Cli   *cli,
+          int    argc,
+          char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) result = json_object_new ();
+
+  if (argc > 0)
+    return usage (cli, _("init takes no arguments"));
+  if (!open_hall (cli, &error))
+    return fail_error (cli, error);
+  if (ow_audit_head_seq (cli->db) == 0)
+    {
+      g_autoptr(JsonObject) details = json_object_new ();
+
+      json_object_set_int_member (details, "schema_version", ow_db_get_schema_version (cli->db));
+      if (!ow_hall_log (cli->hall, &cli->actor, NULL, "init", details, &error))
+        return fail_error (cli, error);
+    }
+  json_object_set_string_member (result, "db", cli->db_path);
+  json_object_set_int_member (result, "schema_version", ow_db_get_schema_version (cli->db));
+  if (cli->json)
+    print_json (result);
+  else
+    g_print (_("Hall database ready: %s\n"), cli->db_path);
+  return EXIT_OK;
+}
+
+static int
+cmd_catalog (Cli   *cli,
+             int    argc,
+             char **argv)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (argc < 1)
+    return usage (cli, _("usage: onewindow catalog import FILE | catalog show"));
+
+  if (g_str_equal (argv[0], "import"))
+    {
+      g_autoptr(JsonObject) summary = NULL;
+
+      if (argc != 2)
+        return usage (cli, _("usage: onewindow catalog import FILE"));
+      if (!open_hall (cli, &error))
+        return fail_error (cli, error);
+      if (!ow_catalog_import_file (cli->db, cli->clock, &cli->actor, argv[1], &summary, &error))
+        return fail (cli, EXIT_USAGE, error, NULL);
+      if (cli->json)
+        {
+          g_autoptr(JsonObject) result = json_object_new ();
+
+          json_object_set_boolean_member (result, "ok", TRUE);
+          json_object_set_object_member (result, "imported", g_steal_pointer (&summary));
+          print_json (result);
+        }
+      else
+        g_print (_("Imported %s: %" G_GINT64_FORMAT " services, %" G_GINT64_FORMAT " steps, %" G_GINT64_FORMAT " windows.\n"),
+                 argv[1],
+                 json_object_get_int_member (summary, "services"),
+                 json_object_get_int_member (summary, "steps"),
+                 json_object_get_int_member (summary, "windows"));
+      return EXIT_OK;
+    }
+
+  if (g_str_equal (argv[0], "show"))
+    {
+      g_autoptr(JsonObject) catalog = NULL;
+
+      if (argc != 1)
+        return usage (cli, _("usage: onewindow catalog show"));
+      if (!open_hall (cli, &error))
+        return fail_error (cli, error);
+      catalog = ow_catalog_export (cli->db, &error);
+      if (catalog == NULL)
+        return fail_error (cli, error);
+      /* The import shape in both modes: it is what an administrator edits and re-imports. */
+      print_json (catalog);
+      return EXIT_OK;
+    }
+
+  return usage (cli, _("usage: onewindow catalog import FILE | catalog show"));
+}
+
+static int
+cmd_ticket (Cli   *cli,
+            int    argc,
+            char **argv)
+{
+  static const OptSpec specs[] = {
+    { "green", FALSE, FALSE },
+    { "category", TRUE, FALSE },
+    { "reason", TRUE, FALSE },
+    { NULL },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) values = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) positional = g_ptr_array_new ();
+  g_autoptr(JsonObject) ticket = NULL;
+  g_autofree char *message = NULL;
+  const char *verb;
+
+  if (argc < 2)
+    return usage (cli, _("usage: onewindow ticket issue SERVICE_CODE [--green] | ticket show|reenter|cancel NUMBER|TOKEN"));
+  verb = argv[0];
+  if (!parse_options (cli, argc - 1, argv + 1, specs, values, positional, &message))
+    return usage (cli, message);
+  if (positional->len != 1)
+    return usage (cli, _("give exactly one service code, number or token"));
+  if (!open_hall (cli, &error))
+    return fail_error (cli, error);
+
+  if (g_str_equal (verb, "issue"))
+    ticket = ow_hall_issue_ticket (cli->hall, &cli->actor, g_ptr_array_index (positional, 0),
+                                   g_hash_table_contains (values, "green"),
+                                   g_hash_table_lookup (values, "category"), &error);
+  else if (g_str_equal (verb, "show"))
+    ticket = ow_hall_find_ticket (cli->hall, g_ptr_array_index (positional, 0), TRUE, &error);
+  else if (g_str_equal (verb, "reenter"))
+    ticket = ow_hall_reenter_ticket (cli->hall, &cli->actor, g_ptr_array_index (positional, 0), &error);
+  else if (g_str_equal (verb, "cancel"))
+    ticket = ow_hall_cancel_ticket (cli->hall, &cli->actor, g_ptr_array_index (positional, 0),
+                                    g_hash_table_lookup (values, "reason"), &error);
+  else
+    return usage (cli, _("usage: onewindow ticket issue SERVICE_CODE [--green] | ticket show|reenter|cancel NUMBER|TOKEN"));
+
+  if (ticket == NULL)
+    return fail_error (cli, error);
+  if (cli->json)
+    print_json (ticket);
+  else if (g_str_equal (verb, "issue"))
+    {
+      g_print (_("You have taken number %s; %" G_GINT64_FORMAT " people are ahead of you.\n"),
+               json_object_get_string_member (ticket, "number"),
+               json_object_get_int_member (ticket, "ahead"));
+      print_ticket_text (cli, ticket);
+    }
+  else
+    print_ticket_text (cli, ticket);
+  return EXIT_OK;
+}
+
+static void
+print_window_text (Cli        *cli,
+                   JsonObject *window)
+{
+  g_print ("%s  ", localized (json_object_get_member (window, "name"), cli->lang));
+  if (json_object_get_boolean_member (window, "paused"))
+    g_print ("%s  ", _("paused"));
+  if (!json_object_get_null_member (window, "ticket"))
+    g_print (_("has %s (%s)"), json_object_get_string_member (window, "ticket"),
+             state_label (json_object_get_string_member (window, "ticket_state")));
+  else
+    g_print ("%s", _("free"));
+  g_print (_("  %" G_GINT64_FORMAT " waiting\n"), json_object_get_int_member (window, "waiting"));
+}
+
+static int
+cmd_window (Cli   *cli,
+            int    argc,
+            char **argv)
+{
+  static const OptSpec specs[] = {
+    { "staff", TRUE, FALSE },
+    { "reason", TRUE, FALSE },
+    { "missing", TRUE, TRUE },
+    { "to-step", TRUE, FALSE },
+    { "to-window", TRUE, FALSE },
+    { NULL },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) values = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, NULL);
+  g_autoptr(GPtrArray) positional = g_ptr_array_new ();
+  g_autoptr(JsonObject) result = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char **missing = NULL;
+  OwWindowAction action;
+  OwWindowArgs args = { 0 };
+  const char *window;
+
+  if (argc >= 1 && g_str_equal (argv[0], "list"))
+    {
+      g_autoptr(JsonArray) windows = NULL;
+
+      if (!open_hall (cli, &error))
+        return fail_error (cli, error);
+      windows = ow_hall_list_windows (cli->hall, &error);
+      if (windows == NULL)
+        return fail_error (cli, error);
+      result = json_object_new ();
+      json_object_set_array_member (result, "windows", json_array_ref (windows));
+      if (cli->json)
+        print_json (result);
+      else
+        for (guint i = 0; i < json_array_get_length (windows); i++)
+          print_window_text (cli, json_array_get_object_element (windows, i));
+      return EXIT_OK;
+    }
+
+  if (argc >= 1 && g_str_equal (argv[0], "waiting"))
+    {
+      g_autoptr(JsonArray) waiting = NULL;
+
+      if (argc != 2)
+        return usage (cli, _("usage: onewindow window waiting WINDOW"));
+      if (!open_hall (cli, &error))
+        return fail_error (cli, error);
+      waiting = ow_hall_list_waiting (cli->hall, argv[1], &error);
+      if (waiting == NULL)
+        return fail_error (cli, error);
+      result = json_object_new ();
+      json_object_set_string_member (result, "window", argv[1]);
+      json_object_set_array_member (result, "waiting", json_array_ref (waiting));
+      if (cli->json)
+        print_json (result);
+      else
+        for (guint i = 0; i < json_array_get_length (waiting); i++)
+          {
+            JsonObject *entry = json_array_get_object_element (waiting, i);
+
+            g_print ("%-6s %-20s %s%5" G_GINT64_FORMAT " s\n",
+                     json_object_get_string_member (entry, "number"),
+                     json_object_get_string_member (entry, "step"),
+                     json_object_get_boolean_member (entry, "green") ? _("green ") : "",
+                     json_object_get_int_member (entry, "waited_s"));
+          }
+      return EXIT_OK;
+    }
+
+  if (argc < 2 || !ow_hall_window_action_from_string (argv[0], &action))
+    return usage (cli, _("usage: onewindow window call|recall|no-show|start|complete|pause|resume|return|transfer WINDOW [options] | window list | window waiting WINDOW"));
+
+  if (!parse_options (cli, argc - 1, argv + 1, specs, values, positional, &message))
+    return usage (cli, message);
+  if (positional->len != 1)
+    return usage (cli, _("give exactly one window"));
+  window = g_ptr_array_index (positional, 0);
+  missing = g_hash_table_lookup (values, "missing");
+  args.staff = g_hash_table_lookup (values, "staff");
+  args.reason = g_hash_table_lookup (values, "reason");
+  args.missing = (const char * const *) missing;
+  args.to_step = g_hash_table_lookup (values, "to-step");
+  args.to_window = g_hash_table_lookup (values, "to-window");
+
+  if (action == OW_WINDOW_RETURN && missing == NULL)
+    return usage (cli, _("usage: onewindow window return WINDOW --missing DOC_ID [DOC_ID...]"));
+  if (action == OW_WINDOW_TRANSFER &&
+      ((args.to_step == NULL) == (args.to_window == NULL) || args.reason == NULL))
+    return usage (cli, _("usage: onewindow window transfer WINDOW (--to-step STEP_ID | --to-window WINDOW) --reason TEXT"));
+
+  if (!open_hall (cli, &error))
+    return fail_error (cli, error);
+  result = ow_hall_window_act (cli->hall, &cli->actor, window, action, &args, &error);
+  if (result == NULL)
+    return fail_error (cli, error);
+
+  if (cli->json)
+    print_json (result);
+  else
+    {
+      JsonObject *window_object = json_object_get_object_member (result, "window");
+
+      if (json_object_get_null_member (result, "ticket"))
+        {
+          if (action == OW_WINDOW_CALL)
+            g_print ("%s\n", _("Nobody is waiting."));
+        }
+      else
+        print_ticket_text (cli, json_object_get_object_member (result, "ticket"));
+      print_window_text (cli, window_object);
+    }
+  return EXIT_OK;
+}
+
+static char *
+read_pin (GError **error)
+{
+  char buf[64];
+  size_t len;
+
+  if (fgets (buf, sizeof buf, stdin) == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("no PIN on standard input"));
+      return NULL;
+    }
+  len = strcspn (buf, "\r\n");
+  buf[len] = '\0';
+  return g_strdup (buf);
+}
+
+static int
+cmd_staff (Cli   *cli,
+           int    argc,
+           char **argv)
+{
+  static const OptSpec specs[] = {
+    { "name", TRUE, FALSE },
+    { "role", TRUE, FALSE },
+    { NULL },
+  };
+  g_autoptr(GError) error = NULL;
+
+  if (argc >= 1 && g_str_equal (argv[0], "list"))
+    {
+      g_autoptr(JsonArray) staff = NULL;
+      g_autoptr(JsonObject) result = json_object_new ();
+
+      if (!open_hall (cli, &error))
+        return fail_error (cli, error);
+      staff = ow_hall_list_staff (cli->hall, &error);
+      if (staff == NULL)
+        return fail_error (cli, error);
+      json_object_set_array_member (result, "staff", json_array_ref (staff));
+      if (cli->json)
+        print_json (result);
+      else
+        for (guint i = 0; i < json_array_get_length (staff); i++)
+          {
+            JsonObject *entry = json_array_get_object_element (staff, i);
+
+            g_print ("%-12s %-12s %s%s\n", json_object_get_string_member (entry, "id"),
+                     json_object_get_string_member (entry, "role"),
+                     json_object_get_string_member (entry, "name"),
+                     json_object_get_boolean_member (entry, "locked") ? _("  (locked)") : "");
+          }
+      return EXIT_OK;
+    }
+
+  if (argc >= 1 && g_str_equal (argv[0], "add"))
+    {
+      g_autoptr(GHashTable) values = g_hash_table_new (g_str_hash, g_str_equal);
+      g_autoptr(GPtrArray) positional = g_ptr_array_new ();
+      g_autofree char *message = NULL;
+      g_autofree char *pin = NULL;
+      const char *id;
+
+      if (!parse_options (cli, argc - 1, argv + 1, specs, values, positional, &message))
+        return usage (cli, message);
+      if (positional->len != 1 || !g_hash_table_contains (values, "name") ||
+          !g_hash_table_contains (values, "role"))
+        return usage (cli, _("usage: onewindow staff add ID --name NAME --role counter|supervisor|admin (PIN on standard input)"));
+      id = g_ptr_array_index (positional, 0);
+      if (isatty (STDIN_FILENO))
+        g_printerr ("%s", _("PIN (4 to 8 digits): "));
+      pin = read_pin (&error);
+      if (pin == NULL)
+        return fail_error (cli, error);
+      if (!open_hall (cli, &error))
+        return fail_error (cli, error);
+      if (!ow_hall_add_staff (cli->hall, &cli->actor, id, g_hash_table_lookup (values, "name"),
+                              g_hash_table_lookup (values, "role"), pin, &error))
+        {
+          sodium_memzero (pin, strlen (pin));
+          return fail_error (cli, error);
+        }
+      sodium_memzero (pin, strlen (pin));
+      if (cli->json)
+        {
+          g_autoptr(JsonObject) result = json_object_new ();
+
+          json_object_set_string_member (result, "id", id);
+          json_object_set_string_member (result, "role", g_hash_table_lookup (values, "role"));
+          print_json (result);
+        }
+      else
+        g_print (_("Staff member %s added.\n"), id);
+      return EXIT_OK;
+    }
+
+  return usage (cli, _("usage: onewindow staff add ID --name NAME --role ROLE | staff list"));
+}
+
+static int
+cmd_audit (Cli   *cli,
+           int    argc,
+           char **argv)
+{
+  static const OptSpec specs[] = {
+    { "anchor", TRUE, FALSE },
+    { "format", TRUE, FALSE },
+    { "since", TRUE, FALSE },
+    { NULL },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) values = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) positional = g_ptr_array_new ();
+  g_autofree char *message = NULL;
+
+  if (argc < 1)
+    return usage (cli, _("usage: onewindow audit verify [--anchor SEQ:HASH] | audit export [--format csv|jsonl] [--since SEQ]"));
+  if (!parse_options (cli, argc - 1, argv + 1, specs, values, positional, &message))
+    return usage (cli, message);
+  if (positional->len != 0)
+    return usage (cli, _("audit takes no further arguments"));
+
+  if (g_str_equal (argv[0], "verify"))
+    {
+      g_auto(OwAuditVerdict) verdict = { 0 };
+      g_autoptr(JsonObject) result = json_object_new ();
+      g_autofree char *anchor_hex = NULL;
+      gint64 anchor_seq = 0;
+      char head[OW_AUDIT_HASH_LEN * 2 + 1];
+
+      if (g_hash_table_contains (values, "anchor") &&
+          !ow_audit_parse_anchor (g_hash_table_lookup (values, "anchor"), &anchor_seq, &anchor_hex, &error))
+        return fail_error (cli, error);
+      if (!open_hall (cli, &error))
+        return fail_error (cli, error);
+      if (!ow_audit_verify (cli->db, anchor_seq, anchor_hex, &verdict, &error))
+        return fail_error (cli, error);
+
+      json_object_set_boolean_member (result, "ok", verdict.ok);
+      if (verdict.ok)
+        {
+          sodium_bin2hex (head, sizeof head, verdict.head, sizeof verdict.head);
+          json_object_set_int_member (result, "events", verdict.events);
+          json_object_set_int_member (result, "head_seq", verdict.head_seq);
+          json_object_set_string_member (result, "head", head);
+          if (cli->json)
+            print_json (result);
+          else
+            g_print (_("Audit chain intact: %" G_GINT64_FORMAT " events, head %" G_GINT64_FORMAT ":%s\n"),
+                     verdict.events, verdict.head_seq, head);
+          return EXIT_OK;
+        }
+      json_object_set_int_member (result, "first_bad_seq", verdict.first_bad_seq);
+      json_object_set_string_member (result, "reason", verdict.reason);
+      if (cli->json)
+        print_json (result);
+      else
+        g_print (_("Audit chain BROKEN at event %" G_GINT64_FORMAT ": %s\n"),
+                 verdict.first_bad_seq, verdict.reason);
+      return EXIT_FAILED;
+    }
+
+  if (g_str_equal (argv[0], "export"))
+    {
+      g_autoptr(GOutputStream) out = g_unix_output_stream_new (STDOUT_FILENO, FALSE);
+      const char *format = g_hash_table_lookup (values, "format");
+      const char *since = g_hash_table_lookup (values, "since");
+      guint64 since_seq = 0;
+      OwAuditFormat fmt;
+
+      if (format == NULL || g_str_equal (format, "jsonl"))
+        fmt = OW_AUDIT_FORMAT_JSONL;
+      else if (g_str_equal (format, "csv"))
+        fmt = OW_AUDIT_FORMAT_CSV;
+      else
+        return usage (cli, _("--format is csv or jsonl"));
+      if (since != NULL && !g_ascii_string_to_unsigned (since, 10, 0, G_MAXINT64, &since_seq, NULL))
+        return usage (cli, _("--since takes a sequence number"));
+      if (!open_hall (cli, &error))
+        return fail_error (cli, error);
+      /* The export is the output: a JSON-lines or CSV stream, also with --json. */
+      if (!ow_audit_export (cli->db, fmt, (gint64) since_seq, out, &error))
+        return fail_error (cli, error);
+      return EXIT_OK;
+    }
+
+  return usage (cli, _("usage: onewindow audit verify [--anchor SEQ:HASH] | audit export [--format csv|jsonl] [--since SEQ]"));
+}
+
+static int
+cmd_stats (Cli   *cli,
+           int    argc,
+           char **argv)
+{
+  static const OptSpec specs[] = {
+    { "from", TRUE, FALSE },
+    { "to", TRUE, FALSE },
+    { NULL },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) values = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) positional = g_ptr_array_new ();
+  g_autoptr(JsonObject) stats = NULL;
+  g_autofree char *message = NULL;
+  const char *from, *to;
+
+  if (!parse_options (cli, argc, argv, specs, values, positional, &message))
+    return usage (cli, message);
+  if (positional->len != 0)
+    return usage (cli, _("usage: onewindow stats [--from DAY] [--to DAY]"));
+  if (!open_hall (cli, &error))
+    return fail_error (cli, error);
+  from = g_hash_table_lookup (values, "from");
+  to = g_hash_table_lookup (values, "to");
+  /* One day given means that day. */
+  stats = ow_stats_query (cli->db, cli->clock, from != NULL ? from : to, to != NULL ? to : from, &error);
+  if (stats == NULL)
+    return fail_error (cli, error);
+  if (cli->json)
+    {
+      print_json (stats);
+      return EXIT_OK;
+    }
+
+  {
+    JsonObject *wait = json_object_get_object_member (stats, "wait");
+    JsonArray *steps = json_object_get_array_member (stats, "steps");
+    JsonArray *windows = json_object_get_array_member (stats, "windows");
+
+    g_print (_("Statistics %s to %s\n"), json_object_get_string_member (stats, "from"),
+             json_object_get_string_member (stats, "to"));
+    g_print (_("Issued %" G_GINT64_FORMAT ", steps served %" G_GINT64_FORMAT ", no-shows %" G_GINT64_FORMAT ", returned %" G_GINT64_FORMAT "\n"),
+             json_object_get_int_member (stats, "issued"), json_object_get_int_member (stats, "served"),
+             json_object_get_int_member (stats, "no_shows"), json_object_get_int_member (stats, "returned"));
+    g_print (_("Wait: mean %.0f s, p50 %" G_GINT64_FORMAT " s, p90 %" G_GINT64_FORMAT " s\n"),
+             json_object_get_double_member (wait, "mean_s"), json_object_get_int_member (wait, "p50_s"),
+             json_object_get_int_member (wait, "p90_s"));
+    g_print ("\n%-28s %8s %10s %10s %8s\n", _("Step"), _("Served"), _("Mean (s)"), _("Limit (s)"), _("Overdue"));
+    for (guint i = 0; i < json_array_get_length (steps); i++)
+      {
+        JsonObject *step = json_array_get_object_element (steps, i);
+
+        g_print ("%-28s %8" G_GINT64_FORMAT " %10.0f %10" G_GINT64_FORMAT " %8" G_GINT64_FORMAT "\n",
+                 json_object_get_string_member (step, "step"),
+                 json_object_get_int_member (step, "served"),
+                 json_object_get_double_member (step, "mean_service_s"),
+                 json_object_get_int_member (step, "limit_minutes") * 60,
+                 json_object_get_int_member (step, "overdue"));
+      }
+    g_print ("\n%-10s %8s %8s %10s\n", _("Window"), _("Called"), _("Served"), _("Mean (s)"));
+    for (guint i = 0; i < json_array_get_length (windows); i++)
+      {
+        JsonObject *window = json_array_get_object_element (windows, i);
+
+        g_print ("%-10s %8" G_GINT64_FORMAT " %8" G_GINT64_FORMAT " %10.0f\n",
+                 json_object_get_string_member (window, "window"),
+                 json_object_get_int_member (window, "called"),
+                 json_object_get_int_member (window, "served"),
+                 json_object_get_double_member (window, "mean_service_s"));
+      }
+  }
+  return EXIT_OK;
+}
+
+static gboolean
+parse_double_option (GHashTable  *values,
+                     const char  *name,
+                     double       min,
+                     double       max,
+                     double      *out,
+                     char       **message)
+{
+  const char *text = g_hash_table_lookup (values, name);
+  char *end = NULL;
+  double value;
+
+  if (text == NULL)
+    return TRUE;
+  value = g_ascii_strtod (text, &end);
+  if (end == text || *end != '\0' || !(value >= min && value <= max))
+    {
+      *message = g_strdup_printf (_("--%s must be a number from %g to %g, not '%s'"), name, min, max, text);
+      return FALSE;
+    }
+  *out = value;
+  return TRUE;
+}
+
+static int
+cmd_simulate (Cli   *cli,
+              int    argc,
+              char **argv)
+{
+  static const OptSpec specs[] = {
+    { "windows", TRUE, FALSE },
+    { "arrivals-per-hour", TRUE, FALSE },
+    { "service-minutes", TRUE, FALSE },
+    { "hours", TRUE, FALSE },
+    { "seed", TRUE, FALSE },
+    { "service-dist", TRUE, FALSE },
+    { "catalog", TRUE, FALSE },
+    { NULL },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) values = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) positional = g_ptr_array_new ();
+  g_autoptr(JsonObject) result = NULL;
+  g_autofree char *message = NULL;
+  OwSimParams params = { .windows = 3, .arrivals_per_hour = 30, .service_minutes = 5, .hours = 4,
+                         .seed = 1, .dist = OW_SIM_DIST_EXP };
+  double windows = params.windows, seed = params.seed;
+  const char *dist;
+
+  if (!parse_options (cli, argc, argv, specs, values, positional, &message))
+    return usage (cli, message);
+  if (positional->len != 0)
+    return usage (cli, _("simulate takes only options"));
+  if (!parse_double_option (values, "windows", 1, 500, &windows, &message) ||
+      !parse_double_option (values, "arrivals-per-hour", 0.01, 100000, &params.arrivals_per_hour, &message) ||
+      !parse_double_option (values, "service-minutes", 0.01, 1440, &params.service_minutes, &message) ||
+      !parse_double_option (values, "hours", 0.01, 23.9, &params.hours, &message) ||
+      !parse_double_option (values, "seed", 0, 1e15, &seed, &message))
+    return usage (cli, message);
+  params.windows = (guint) windows;
+  params.seed = (guint64) seed;
+  params.catalog_path = g_hash_table_lookup (values, "catalog");
+  dist = g_hash_table_lookup (values, "service-dist");
+  if (dist == NULL || g_str_equal (dist, "exp"))
+    params.dist = OW_SIM_DIST_EXP;
+  else if (g_str_equal (dist, "lognormal"))
+    params.dist = OW_SIM_DIST_LOGNORMAL;
+  else
+    return usage (cli, _("--service-dist is exp or lognormal"));
+
+  result = ow_sim_run (&params, &error);
+  if (result == NULL)
+    return fail_error (cli, error);
+  if (cli->json)
+    {
+      print_json (result);
+      return EXIT_OK;
+    }
+
+  g_print ("%s\n", _("Simulated hall (virtual time, temporary database)"));
+  g_print ("  %-24s %" G_GINT64_FORMAT "\n", _("Served"), json_object_get_int_member (result, "served"));
+  g_print ("  %-24s %.0f s\n", _("Mean wait"), json_object_get_double_member (result, "mean_wait_s"));
+  g_print ("  %-24s %.0f s\n", _("90% waited at most"), json_object_get_double_member (result, "p90_wait_s"));
+  g_print ("  %-24s %.0f %%\n", _("Window utilisation"), 100 * json_object_get_double_member (result, "utilisation"));
+  if (json_object_has_member (result, "services"))
+    {
+      JsonArray *services = json_object_get_array_member (result, "services");
+
+      g_print ("\n  %-30s %8s %8s %12s\n", _("Service"), _("Issued"), _("Served"), _("Mean wait (s)"));
+      for (guint i = 0; i < json_array_get_length (services); i++)
+        {
+          JsonObject *service = json_array_get_object_element (services, i);
+
+          g_print ("  %-30s %8" G_GINT64_FORMAT " %8" G_GINT64_FORMAT " %12.0f\n",
+                   json_object_has_member (service, "name")
+                     ? localized (json_object_get_member (service, "name"), cli->lang)
+                     : json_object_get_string_member (service, "service"),
+                   json_object_get_int_member (service, "issued"),
+                   json_object_get_int_member (service, "served"),
+                   json_object_has_member (service, "mean_wait_s")
+                     ? json_object_get_double_member (service, "mean_wait_s") : 0.0);
+        }
+    }
+  return EXIT_OK;
+}
+
+static void
+print_help (void)
+{
+  g_print ("%s", _("Usage: onewindow [--db PATH] [--json] [--lang zh_CN|en] COMMAND\n"
+                   "\n"
+                   "Commands:\n"
+                   "  init\n"
+                   "  catalog import FILE | catalog show\n"
+                   "  ticket issue SERVICE_CODE [--green] [--category CATEGORY]\n"
+                   "  ticket show|reenter|cancel NUMBER|TOKEN\n"
+                   "  window call|recall|no-show|start|complete|pause|resume WINDOW [--staff ID] [--reason TEXT]\n"
+                   "  window return WINDOW --missing DOC_ID [DOC_ID...]\n"
+                   "  window transfer WINDOW (--to-step STEP_ID | --to-window WINDOW) --reason TEXT\n"
+                   "  window list | window waiting WINDOW\n"
+                   "  staff add ID --name NAME --role counter|supervisor|admin   (PIN on standard input)\n"
+                   "  staff list\n"
+                   "  audit verify [--anchor SEQ:HASH]\n"
+                   "  audit export [--format csv|jsonl] [--since SEQ]\n"
+                   "  stats [--from DAY] [--to DAY]\n"
+                   "  simulate --windows N --arrivals-per-hour L --service-minutes M [--hours H] [--seed S]\n"
+                   "           [--service-dist exp|lognormal] [--catalog FILE]\n"));
+}
+
+static void
+setup_locale (const char *lang)
+{
+  const char *localedir = g_getenv ("OW_LOCALEDIR");
+  g_autofree char *installed = g_build_filename (LOCALEDIR, "zh_CN", "LC_MESSAGES", GETTEXT_PACKAGE ".mo", NULL);
+
+  /* --lang wins over the environment's locale. */
+  if (lang != NULL)
+    g_setenv ("LANGUAGE", lang, TRUE);
+  if (setlocale (LC_ALL, "") == NULL || g_strcmp0 (setlocale (LC_MESSAGES, NULL), "C") == 0)
+    setlocale (LC_ALL, "C.UTF-8");
+  if (localedir == NULL)
+    localedir = g_file_test (installed, G_FILE_TEST_EXISTS) ? LOCALEDIR : BUILD_LOCALEDIR;
+  bindtextdomain (GETTEXT_PACKAGE, localedir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+}
+
+static char *
+language_from_locale (void)
+{
+  const char * const *names = g_get_language_names ();
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (names[i], "zh"))
+        return g_strdup ("zh_CN");
+      if (g_str_has_prefix (names[i], "en"))
+        return g_strdup ("en");
+    }
+  return g_strdup ("en");
+}
+
+int
+ow_cli_run (int    argc,
+            char **argv)
+{
+  Cli cli = { 0 };
+  const char *lang = NULL;
+  const char *db = NULL;
+  const char *command;
+  int status;
+  int i;
+
+  for (i = 1; i < argc && g_str_has_prefix (argv[i], "--"); i++)
+    {
+      if (g_str_equal (argv[i], "--json"))
+        cli.json = TRUE;
+      else if (g_str_equal (argv[i], "--db") && i + 1 < argc)
+        db = argv[++i];
+      else if (g_str_equal (argv[i], "--lang") && i + 1 < argc)
+        lang = argv[++i];
+      else if (g_str_equal (argv[i], "--help"))
+        {
+          setup_locale (lang);
+          print_help ();
+          return EXIT_OK;
+        }
+      else
+        break;
+    }
+
+  setup_locale (lang);
+
+  if (lang != NULL && !g_str_equal (lang, "zh_CN") && !g_str_equal (lang, "en"))
+    return usage (&cli, _("--lang is zh_CN or en"));
+  if (i < argc && g_str_has_prefix (argv[i], "--"))
+    {
+      g_autofree char *message = g_strdup_printf (_("unknown option %s"), argv[i]);
+
+      return usage (&cli, message);
+    }
+  if (i >= argc)
+    {
+      print_help ();
+      return EXIT_USAGE;
+    }
+
+  cli.lang = lang != NULL ? g_strdup (lang) : language_from_locale ();
+  cli.db_path = db != NULL ? g_strdup (db)
+                           : g_build_filename (g_get_user_data_dir (), "onewindow", "hall.db", NULL);
+  cli.actor_name = g_strdup_printf ("cli:%s", g_get_user_name ());
+  cli.actor.actor = cli.actor_name;
+  cli.actor.terminal = g_get_host_name ();
+
+  command = argv[i];
+  argc -= i + 1;
+  argv += i + 1;
+
+  if (g_str_equal (command, "init"))
+    status = cmd_init (&cli, argc, argv);
+  else if (g_str_equal (command, "catalog"))
+    status = cmd_catalog (&cli, argc, argv);
+  else if (g_str_equal (command, "ticket"))
+    status = cmd_ticket (&cli, argc, argv);
+  else if (g_str_equal (command, "window"))
+    status = cmd_window (&cli, argc, argv);
+  else if (g_str_equal (command, "staff"))
+    status = cmd_staff (&cli, argc, argv);
+  else if (g_str_equal (command, "audit"))
+    status = cmd_audit (&cli, argc, argv);
+  else if (g_str_equal (command, "stats"))
+    status = cmd_stats (&cli, argc, argv);
+  else if (g_str_equal (command, "simulate"))
+    status = cmd_simulate (&cli, argc, argv);
+  else
+    {
+      g_autofree char *message = g_strdup_printf (_("unknown command '%s'"), command);
+
+      status = usage (&cli, message);
+    }
+
+  cli_clear (&cli);
+  return status;
+}

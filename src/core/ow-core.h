@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "ow-audit.h"
+#include "ow-catalog.h"
+#include "ow-clock.h"
+#include "ow-db.h"
+#include "ow-hall.h"
+#include "ow-sim.h"
+#include "ow-stats.h"

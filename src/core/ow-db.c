@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "ow-db.h"
+
+#include "ow-db-resources.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Migrations live in db/ and are compiled into the library as resources. */
+static const char *migrations[] = {
+  "/org/onewindow/db/001-initial.sql",
+};
+
+struct _OwDb
+{
+  GObject     parent_instance;
+  char       *path;
+  sqlite3    *handle;
+  GHashTable *statements;  /* const char *sql (static) -> sqlite3_stmt * */
+};
+
+G_DEFINE_FINAL_TYPE (OwDb, ow_db, G_TYPE_OBJECT)
+
+G_DEFINE_QUARK (ow-db-error-quark, ow_db_error)
+
+static void
+finalize_statement (gpointer data)
+{
+  sqlite3_finalize (data);
+}
+
+static void
+ow_db_finalize (GObject *object)
+{
+  OwDb *self = OW_DB (object);
+
+  g_clear_pointer (&self->statements, g_hash_table_unref);
+  if (self->handle != NULL)
+    sqlite3_close (self->handle);
+  g_clear_pointer (&self->path, g_free);
+
+  G_OBJECT_CLASS (ow_db_parent_class)->finalize (object);
+}
+
+static void
+ow_db_class_init (OwDbClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ow_db_finalize;
+}
+
+static void
+ow_db_init (OwDb *self)
+{
+  self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_statement);
+}
+
+gboolean
+ow_db_set_error (OwDb    *self,
+                 int      rc,
+                 GError **error)
+{
+  OwDbError code;
+
+  switch (rc & 0xff)
+    {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      code = OW_DB_ERROR_BUSY;
+      break;
+    case SQLITE_CONSTRAINT:
+      code = OW_DB_ERROR_CONSTRAINT;
+      break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      code = OW_DB_ERROR_CORRUPT;
+      break;
+    case SQLITE_CANTOPEN:
+      code = OW_DB_ERROR_CANTOPEN;
+      break;
+    case SQLITE_READONLY:
+      code = OW_DB_ERROR_READONLY;
+      break;
+    default:
+      code = OW_DB_ERROR_FAILED;
+      break;
+    }
+
+  g_set_error (error, OW_DB_ERROR, code, "%s: %s",
+               self->path,
+               self->handle != NULL ? sqlite3_errmsg (self->handle) : sqlite3_errstr (rc));
+  return FALSE;
+}
+
+gboolean
+ow_db_exec (OwDb        *self,
+            const char  *sql,
+            GError     **error)
+{
+  int rc;
+
+  g_return_val_if_fail (OW_IS_DB (self), FALSE);
+
+  rc = sqlite3_exec (self->handle, sql, NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    return ow_db_set_error (self, rc, error);
+  return TRUE;
+}
+
+int
+ow_db_get_schema_version (OwDb *self)
+{
+  g_autoptr(sqlite3_stmt) stmt = ow_db_prepare (self, "PRAGMA user_version", NULL);
+
+  if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
+    return sqlite3_column_int (stmt, 0);
+  return -1;
+}
+
+static gboolean
+ow_db_migrate (OwDb    *self,
+               GError **error)
+{
+  int version;
+
+  if (!ow_db_begin (self, TRUE, error))
+    return FALSE;
+
+  version = ow_db_get_schema_version (self);
+  if (version > (int) G_N_ELEMENTS (migrations))
+    {
+      ow_db_rollback (self);
+      g_set_error (error, OW_DB_ERROR, OW_DB_ERROR_SCHEMA,
+                   "%s: schema version %d is newer than this program knows (%d)",
+                   self->path, version, (int) G_N_ELEMENTS (migrations));
+      return FALSE;
+    }
+
+  for (int i = MAX (version, 0); i < (int) G_N_ELEMENTS (migrations); i++)
+    {
+      g_autoptr(GBytes) bytes = NULL;
+      g_autofree char *sql = NULL;
+      g_autofree char *pragma = NULL;
+
+      bytes = g_resource_lookup_data (ow_db_get_resource (), migrations[i],
+                                      G_RESOURCE_LOOKUP_FLAGS_NONE, error);
+      if (bytes == NULL)
+        {
+          ow_db_rollback (self);
+          return FALSE;
+        }
+      sql = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+      pragma = g_strdup_printf ("PRAGMA user_version = %d", i + 1);
+      if (!ow_db_exec (self, sql, error) || !ow_db_exec (self, pragma, error))
+        {
+          ow_db_rollback (self);
+          return FALSE;
+        }
+    }
+
+  return ow_db_commit (self, error);
+}
+
+OwDb *
+ow_db_open (const char  *path,
+            GError     **error)
+{
+  g_autoptr(OwDb) self = NULL;
+  gboolean memory;
+  int rc;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  memory = g_str_equal (path, ":memory:");
+  if (!memory)
+    {
+      g_autofree char *dir = g_path_get_dirname (path);
+
+      if (g_mkdir_with_parents (dir, 0750) != 0)
+        {
+          int saved_errno = errno;
+
+          g_set_error (error, OW_DB_ERROR, OW_DB_ERROR_CANTOPEN,
+                       "%s: cannot create folder %s: %s", path, dir, g_strerror (saved_errno));
+          return NULL;
+        }
+    }
+
+  self = g_object_new (OW_TYPE_DB, NULL);
+  self->path = g_strdup (path);
+
+  rc = sqlite3_open_v2 (path, &self->handle,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK)
+    {
+      ow_db_set_error (self, rc, error);
+      return NULL;
+    }
+
+  sqlite3_extended_result_codes (self->handle, 1);
+  sqlite3_busy_timeout (self->handle, 10000);
+
+  /* An acknowledged ticket must survive a power cut: WAL with full syncs. */
+  if (!ow_db_exec (self,
+                   "PRAGMA journal_mode = WAL;"
+                   "PRAGMA synchronous = FULL;"
+                   "PRAGMA foreign_keys = ON;"
+                   "PRAGMA trusted_schema = OFF;",
+                   error))
+    return NULL;
+
+  if (!ow_db_migrate (self, error))
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+const char *
+ow_db_get_path (OwDb *self)
+{
+  g_return_val_if_fail (OW_IS_DB (self), NULL);
+  return self->path;
+}
+
+sqlite3 *
+ow_db_get_handle (OwDb *self)
+{
+  g_return_val_if_fail (OW_IS_DB (self), NULL);
+  return self->handle;
+}
+
+sqlite3_stmt *
+ow_db_prepare (OwDb        *self,
+               const char  *sql,
+               GError     **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (OW_IS_DB (self), NULL);
+  g_return_val_if_fail (sql != NULL, NULL);
+
+  stmt = g_hash_table_lookup (self->statements, sql);
+  if (stmt != NULL)
+    {
+      /* A statement still running means a caller forgot to release it. */
+      g_assert (!sqlite3_stmt_busy (stmt));
+      return stmt;
+    }
+
+  rc = sqlite3_prepare_v3 (self->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+  if (rc != SQLITE_OK)
+    {
+      ow_db_set_error (self, rc, error);
+      return NULL;
+    }
+
+  g_hash_table_insert (self->statements, g_strdup (sql), stmt);
+  return stmt;
+}
+
+void
+ow_db_release (sqlite3_stmt *stmt)
+{
+  if (stmt == NULL)
+    return;
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+}
+
+gboolean
+ow_db_step_done (OwDb          *self,
+                 sqlite3_stmt  *stmt,
+                 GError       **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    {
+      ow_db_set_error (self, rc, error);
+      sqlite3_reset (stmt);
+      return FALSE;
+    }
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+/* Returns SQLITE_ROW, SQLITE_DONE, or -1 with @error set. */
+int
+ow_db_step_row (OwDb          *self,
+                sqlite3_stmt  *stmt,
+                GError       **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+    return rc;
+  ow_db_set_error (self, rc, error);
+  sqlite3_reset (stmt);
+  return -1;
+}
+
+gboolean
+ow_db_begin (OwDb     *self,
+             gboolean  immediate,
+             GError  **error)
+{
+  return ow_db_exec (self, immediate ? "BEGIN IMMEDIATE" : "BEGIN", error);
+}
+
+gboolean
+ow_db_commit (OwDb    *self,
+              GError **error)
+{
+  if (!ow_db_exec (self, "COMMIT", error))
+    {
+      ow_db_rollback (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+ow_db_rollback (OwDb *self)
+{
+  if (!sqlite3_get_autocommit (self->handle))
+    sqlite3_exec (self->handle, "ROLLBACK", NULL, NULL, NULL);
+}
+
+gboolean
+ow_db_in_transaction (OwDb *self)
+{
+  return !sqlite3_get_autocommit (self->handle);
+}
+
+const char *
+ow_db_column_text (sqlite3_stmt *stmt,
+                   int           column)
+{
+  return (const char *) sqlite3_column_text (stmt, column);
+}
+
+char *
+ow_db_get_setting (OwDb       *self,
+                   const char *key)
+{
+  g_autoptr(sqlite3_stmt) stmt = ow_db_prepare (self, "SELECT value FROM settings WHERE key = ?", NULL);
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    return g_strdup (ow_db_column_text (stmt, 0));
+  return NULL;
+}
+
+gboolean
+ow_db_set_setting (OwDb        *self,
+                   const char  *key,
+                   const char  *value,
+                   GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = ow_db_prepare (self,
+                        "INSERT INTO settings (key, value) VALUES (?1, ?2) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, value, -1, SQLITE_STATIC);
+  return ow_db_step_done (self, stmt, error);
+}

@@ -1,0 +1,654 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ow-test-common.h"
+
+static void
+assert_cmpstr_free (char       *value,
+                    const char *expected)
+{
+  g_assert_cmpstr (value, ==, expected);
+  g_free (value);
+}
+
+static void
+assert_error_code (HallFixture *fixture,
+                   const char  *window,
+                   OwWindowAction action,
+                   const OwWindowArgs *args,
+                   int          code)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) result = ow_hall_window_act (fixture->hall, NULL, window, action, args, &error);
+
+  g_assert_null (result);
+  g_assert_error (error, OW_HALL_ERROR, code);
+}
+
+static void
+test_numbering (HallFixture   *fixture,
+                gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) first = NULL;
+  g_autoptr(JsonObject) second = NULL;
+  const char *token;
+
+  first = ow_hall_issue_ticket (fixture->hall, NULL, "biz", FALSE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (first, "number"), ==, "A001");
+  g_assert_cmpstr (json_object_get_string_member (first, "state"), ==, "waiting");
+  g_assert_cmpstr (json_object_get_string_member (first, "step"), ==, "biz/review");
+  g_assert_cmpstr (json_object_get_string_member (first, "service"), ==, "biz");
+  g_assert_true (json_object_get_null_member (first, "window"));
+  g_assert_cmpint (json_object_get_int_member (first, "ahead"), ==, 0);
+  g_assert_false (json_object_get_boolean_member (first, "green"));
+
+  /* 128 random bits, hex. */
+  token = json_object_get_string_member (first, "token");
+  g_assert_cmpuint (strlen (token), ==, 32);
+  for (const char *p = token; *p; p++)
+    g_assert_true (g_ascii_isxdigit (*p));
+
+  /* Services sharing a prefix share its counter. */
+  second = ow_hall_issue_ticket (fixture->hall, NULL, "stat", FALSE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (second, "number"), ==, "A002");
+  g_assert_cmpstr (json_object_get_string_member (second, "token"), !=, token);
+  assert_cmpstr_free (issue (fixture, "edu", FALSE), "B001");
+  assert_cmpstr_free (issue (fixture, "biz", FALSE), "A003");
+
+  /* A999 is followed by A1000, never by a repeat. */
+  g_assert_true (ow_db_exec (fixture->db, "UPDATE counters SET last = 998 WHERE prefix = 'A'", NULL));
+  assert_cmpstr_free (issue (fixture, "biz", FALSE), "A999");
+  assert_cmpstr_free (issue (fixture, "biz", FALSE), "A1000");
+}
+
+static void
+test_day_rollover (HallFixture   *fixture,
+                   gconstpointer  user_data)
+{
+  g_autofree char *a1 = issue (fixture, "biz", FALSE);
+  g_autofree char *a2 = issue (fixture, "biz", FALSE);
+  g_autoptr(JsonObject) old = NULL;
+  g_autoptr(JsonObject) fresh = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(OwAuditVerdict) verdict = { 0 };
+
+  g_assert_cmpstr (a2, ==, "A002");
+
+  /* Next morning: numbers restart, yesterday's open tickets have expired. */
+  advance_minutes (fixture, 24 * 60);
+  fresh = ow_hall_issue_ticket (fixture->hall, NULL, "biz", FALSE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (fresh, "number"), ==, "A001");
+  g_assert_cmpint (json_object_get_int_member (fresh, "ahead"), ==, 0);
+
+  /* By number, the newest day wins. */
+  old = ow_hall_find_ticket (fixture->hall, "A001", FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (old, "day"), ==, "2026-03-03");
+  {
+    g_autoptr(sqlite3_stmt) stmt = ow_db_prepare (fixture->db,
+                                                  "SELECT token, state FROM tickets WHERE day = '2026-03-02' AND number = 'A002'",
+                                                  NULL);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    g_assert_cmpstr (ow_db_column_text (stmt, 1), ==, "expired");
+  }
+
+  g_assert_true (ow_audit_verify (fixture->db, 0, NULL, &verdict, &error));
+  g_assert_true (verdict.ok);
+}
+
+static void
+test_hours_cap_green (HallFixture   *fixture,
+                      gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) none = NULL;
+
+  /* stat: cap 3, hours 08:30-12:00, no green channel. */
+  none = ow_hall_issue_ticket (fixture->hall, NULL, "stat", TRUE, "elderly", &error);
+  g_assert_null (none);
+  g_assert_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_ALLOWED);
+  g_clear_error (&error);
+
+  for (int i = 0; i < 3; i++)
+    g_free (issue (fixture, "stat", FALSE));
+  none = ow_hall_issue_ticket (fixture->hall, NULL, "stat", FALSE, NULL, &error);
+  g_assert_null (none);
+  g_assert_error (error, OW_HALL_ERROR, OW_HALL_ERROR_CAP_REACHED);
+  g_clear_error (&error);
+
+  /* 12:30: lunch for biz, closed for the day for stat. */
+  advance_minutes (fixture, 210);
+  none = ow_hall_issue_ticket (fixture->hall, NULL, "biz", FALSE, NULL, &error);
+  g_assert_null (none);
+  g_assert_error (error, OW_HALL_ERROR, OW_HALL_ERROR_CLOSED);
+  g_assert_nonnull (strstr (error->message, "13:30-17:30"));
+  g_clear_error (&error);
+
+  /* 13:30 opens again. */
+  advance_minutes (fixture, 60);
+  g_free (issue (fixture, "biz", FALSE));
+
+  none = ow_hall_issue_ticket (fixture->hall, NULL, "nope", FALSE, NULL, &error);
+  g_assert_null (none);
+  g_assert_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND);
+}
+
+static void
+test_calling_order (HallFixture   *fixture,
+                    gconstpointer  user_data)
+{
+  g_autofree char *a1 = issue (fixture, "biz", FALSE);
+  g_autofree char *a2 = NULL;
+  g_autofree char *a3 = NULL;
+  g_autofree char *a4 = NULL;
+  g_autofree char *s = NULL;
+  g_autoptr(JsonObject) t = NULL;
+
+  advance_minutes (fixture, 1);
+  a2 = issue (fixture, "biz", FALSE);
+  advance_minutes (fixture, 1);
+  s = issue (fixture, "stat", FALSE);
+  advance_minutes (fixture, 1);
+  a4 = issue (fixture, "biz", TRUE);   /* green channel, issued last */
+
+  t = ticket (fixture, a2);
+  g_assert_cmpint (json_object_get_int_member (t, "ahead"), ==, 2);   /* a4 (green) and a1 */
+  g_clear_pointer (&t, json_object_unref);
+  t = ticket (fixture, a4);
+  g_assert_cmpint (json_object_get_int_member (t, "ahead"), ==, 0);
+  g_assert_true (json_object_get_boolean_member (t, "green"));
+  g_clear_pointer (&t, json_object_unref);
+
+  /* w1 serves two steps: green first, then earliest place across both queues. */
+  assert_cmpstr_free (act (fixture, "w1", OW_WINDOW_CALL, NULL), a4);
+  assert_cmpstr_free (act (fixture, "w5", OW_WINDOW_CALL, NULL), a1);
+
+  /* a1 finishes pre-review and joins acceptance with its original place (its issue time). */
+  advance_minutes (fixture, 5);
+  g_free (act (fixture, "w5", OW_WINDOW_COMPLETE, NULL));
+  advance_minutes (fixture, 1);
+  a3 = issue (fixture, "biz", FALSE);
+
+  /* a1 entered acceptance later than nobody; check it is ahead of a later-issued ticket there. */
+  g_free (act (fixture, "w1", OW_WINDOW_COMPLETE, NULL));   /* a4 (green) also to acceptance */
+  t = ticket (fixture, a1);
+  g_assert_cmpstr (json_object_get_string_member (t, "step"), ==, "biz/accept");
+  g_assert_cmpint (json_object_get_int_member (t, "ahead"), ==, 1);   /* the green a4 */
+  g_clear_pointer (&t, json_object_unref);
+
+  assert_cmpstr_free (act (fixture, "w1", OW_WINDOW_CALL, NULL), a2);
+  assert_cmpstr_free (act (fixture, "w5", OW_WINDOW_CALL, NULL), a3);
+  g_free (act (fixture, "w1", OW_WINDOW_COMPLETE, NULL));   /* a2 to acceptance */
+  assert_cmpstr_free (act (fixture, "w1", OW_WINDOW_CALL, NULL), s);
+
+  /* Acceptance: green a4, then a1 (issued first), then a2. */
+  assert_cmpstr_free (act (fixture, "w2", OW_WINDOW_CALL, NULL), a4);
+  g_free (act (fixture, "w2", OW_WINDOW_COMPLETE, NULL));
+  assert_cmpstr_free (act (fixture, "w2", OW_WINDOW_CALL, NULL), a1);
+  g_free (act (fixture, "w2", OW_WINDOW_COMPLETE, NULL));
+  assert_cmpstr_free (act (fixture, "w2", OW_WINDOW_CALL, NULL), a2);
+}
+
+static void
+test_full_flow (HallFixture   *fixture,
+                gconstpointer  user_data)
+{
+  const char *windows[] = { "w1", "w2", "w3", "w4" };
+  const char *steps[] = { "biz/review", "biz/accept", "biz/fee", "biz/issue" };
+  g_autofree char *a1 = issue (fixture, "biz", FALSE);
+  g_autoptr(JsonObject) t = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(OwAuditVerdict) verdict = { 0 };
+  JsonArray *history;
+
+  for (guint i = 0; i < G_N_ELEMENTS (windows); i++)
+    {
+      g_autoptr(JsonObject) result = NULL;
+      JsonObject *called;
+
+      assert_cmpstr_free (ticket_step (fixture, a1), steps[i]);
+      result = ow_hall_window_act (fixture->hall, NULL, windows[i], OW_WINDOW_CALL, NULL, &error);
+      g_assert_no_error (error);
+      called = json_object_get_object_member (result, "ticket");
+      g_assert_cmpstr (json_object_get_string_member (called, "state"), ==, "called");
+      g_assert_cmpstr (json_object_get_string_member (called, "window"), ==, windows[i]);
+      g_assert_cmpint (json_object_get_int_member (called, "window_number"), ==, i + 1);
+      g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (result, "window"), "ticket"), ==, a1);
+      g_free (act (fixture, windows[i], OW_WINDOW_START, NULL));
+      assert_cmpstr_free (ticket_state (fixture, a1), "serving");
+      advance_minutes (fixture, 3);
+      g_free (act (fixture, windows[i], OW_WINDOW_COMPLETE, NULL));
+    }
+
+  t = ticket (fixture, a1);
+  g_assert_cmpstr (json_object_get_string_member (t, "state"), ==, "completed");
+  history = json_object_get_array_member (t, "history");
+  /* issue + 4 x (call, start, complete) */
+  g_assert_cmpuint (json_array_get_length (history), ==, 13);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (history, 0), "action"), ==, "issue");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (history, 12), "action"), ==, "complete");
+
+  /* Nobody waits: a call returns no ticket and no error. */
+  g_assert_null (act (fixture, "w1", OW_WINDOW_CALL, NULL));
+
+  g_assert_true (ow_audit_verify (fixture->db, 0, NULL, &verdict, &error));
+  g_assert_no_error (error);
+  g_assert_true (verdict.ok);
+}
+
+static void
+test_window_rules (HallFixture   *fixture,
+                   gconstpointer  user_data)
+{
+  g_autofree char *a1 = issue (fixture, "biz", FALSE);
+  OwWindowArgs pause = { .reason = "lunch" };
+
+  /* Actions need a ticket in hand; a call needs empty hands. */
+  assert_error_code (fixture, "w1", OW_WINDOW_COMPLETE, NULL, OW_HALL_ERROR_NO_TICKET);
+  assert_error_code (fixture, "w1", OW_WINDOW_RECALL, NULL, OW_HALL_ERROR_NO_TICKET);
+  assert_error_code (fixture, "w9", OW_WINDOW_CALL, NULL, OW_HALL_ERROR_NOT_FOUND);
+  g_free (act (fixture, "w1", OW_WINDOW_CALL, NULL));
+  assert_error_code (fixture, "w1", OW_WINDOW_CALL, NULL, OW_HALL_ERROR_WINDOW_BUSY);
+  assert_error_code (fixture, "w1", OW_WINDOW_PAUSE, &pause, OW_HALL_ERROR_WINDOW_BUSY);
+  assert_cmpstr_free (act (fixture, "w1", OW_WINDOW_RECALL, NULL), a1);
+  g_free (act (fixture, "w1", OW_WINDOW_START, NULL));
+  assert_error_code (fixture, "w1", OW_WINDOW_RECALL, NULL, OW_HALL_ERROR_WRONG_STATE);
+  assert_error_code (fixture, "w1", OW_WINDOW_NO_SHOW, NULL, OW_HALL_ERROR_WRONG_STATE);
+  g_free (act (fixture, "w1", OW_WINDOW_COMPLETE, NULL));
+
+  /* A paused window calls nothing, even with people waiting. */
+  g_free (issue (fixture, "stat", FALSE));
+  g_free (act (fixture, "w1", OW_WINDOW_PAUSE, &pause));
+  assert_error_code (fixture, "w1", OW_WINDOW_CALL, NULL, OW_HALL_ERROR_PAUSED);
+  assert_error_code (fixture, "w1", OW_WINDOW_PAUSE, &pause, OW_HALL_ERROR_WRONG_STATE);
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) window = ow_hall_get_window (fixture->hall, "w1", &error);
+
+    g_assert_no_error (error);
+    g_assert_true (json_object_get_boolean_member (window, "paused"));
+    g_assert_cmpstr (json_object_get_string_member (window, "pause_reason"), ==, "lunch");
+    g_assert_cmpint (json_object_get_int_member (window, "waiting"), ==, 1);
+  }
+  g_free (act (fixture, "w1", OW_WINDOW_RESUME, NULL));
+  assert_cmpstr_free (act (fixture, "w1", OW_WINDOW_CALL, NULL), "A002");
+}
+
+static void
+test_no_show (HallFixture   *fixture,
+              gconstpointer  user_data)
+{
+  g_autofree char *a1 = issue (fixture, "biz", FALSE);
+  g_autofree char *a2 = issue (fixture, "biz", FALSE);
+  g_autoptr(JsonObject) t = NULL;
+
+  /* First no-show: back into the queue, behind those waiting. */
+  assert_cmpstr_free (act (fixture, "w1", OW_WINDOW_CALL, NULL), a1);
+  advance_minutes (fixture, 1);
+  assert_cmpstr_free (act (fixture, "w1", OW_WINDOW_NO_SHOW, NULL), a1);
+  t = ticket (fixture, a1);
+  g_assert_cmpstr (json_object_get_string_member (t, "state"), ==, "waiting");
+  g_assert_cmpint (json_object_get_int_member (t, "no_shows"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (t, "ahead"), ==, 1);
+  g_clear_pointer (&t, json_object_unref);
+  assert_cmpstr_free (act (fixture, "w1", OW_WINDOW_CALL, NULL), a2);
+  g_free (act (fixture, "w1", OW_WINDOW_COMPLETE, NULL));
+
+  /* Second no-show ends the ticket. */
+  assert_cmpstr_free (act (fixture, "w1", OW_WINDOW_CALL, NULL), a1);
+  assert_cmpstr_free (act (fixture, "w1", OW_WINDOW_NO_SHOW, NULL), a1);
+  assert_cmpstr_free (ticket_state (fixture, a1), "no_show");
+  g_assert_null (act (fixture, "w1", OW_WINDOW_CALL, NULL));
+}
+
+static void
+test_no_show_configurable (HallFixture   *fixture,
+                           gconstpointer  user_data)
+{
+  g_autofree char *a1 = issue (fixture, "biz", FALSE);
+
+  g_assert_true (ow_db_set_setting (fixture->db, "no_show_limit", "1", NULL));
+  g_free (act (fixture, "w1", OW_WINDOW_CALL, NULL));
+  g_free (act (fixture, "w1", OW_WINDOW_NO_SHOW, NULL));
+  assert_cmpstr_free (ticket_state (fixture, a1), "no_show");
+}
+
+static void
+test_return_and_reenter (HallFixture   *fixture,
+                         gconstpointer  user_data)
+{
+  const char *unknown[] = { "passport", NULL };
+  const char *missing[] = { "lease", "id-card", "lease", NULL };
+  OwWindowArgs bad = { .missing = unknown };
+  OwWindowArgs args = { .missing = missing };
+  g_autofree char *a1 = issue (fixture, "biz", FALSE);
+  g_autofree char *a2 = NULL;
+  g_autoptr(JsonObject) t = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonArray *list;
+
+  g_free (act (fixture, "w1", OW_WINDOW_CALL, NULL));
+  assert_error_code (fixture, "w1", OW_WINDOW_RETURN, &bad, OW_HALL_ERROR_NOT_FOUND);
+  assert_error_code (fixture, "w1", OW_WINDOW_RETURN, NULL, OW_HALL_ERROR_INVALID);
+  g_free (act (fixture, "w1", OW_WINDOW_RETURN, &args));
+
+  t = ticket (fixture, a1);
+  g_assert_cmpstr (json_object_get_string_member (t, "state"), ==, "returned");
+  list = json_object_get_array_member (t, "missing");
+  g_assert_cmpuint (json_array_get_length (list), ==, 2);
+  g_assert_cmpstr (json_array_get_string_element (list, 0), ==, "lease");
+  g_assert_cmpstr (json_array_get_string_element (list, 1), ==, "id-card");
+  g_clear_pointer (&t, json_object_unref);
+
+  /* Others are served meanwhile; the citizen comes back with the same ticket, with priority. */
+  advance_minutes (fixture, 30);
+  a2 = issue (fixture, "biz", FALSE);
+  g_clear_pointer (&t, json_object_unref);
+  t = ow_hall_reenter_ticket (fixture->hall, NULL, a1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (t, "state"), ==, "waiting");
+  g_assert_cmpstr (json_object_get_string_member (t, "step"), ==, "biz/review");
+  g_assert_cmpint (json_object_get_int_member (t, "ahead"), ==, 0);
+  assert_cmpstr_free (act (fixture, "w5", OW_WINDOW_CALL, NULL), a1);
+
+  /* Only a returned ticket re-enters. */
+  g_clear_pointer (&t, json_object_unref);
+  t = ow_hall_reenter_ticket (fixture->hall, NULL, a2, &error);
+  g_assert_null (t);
+  g_assert_error (error, OW_HALL_ERROR, OW_HALL_ERROR_WRONG_STATE);
+}
+
+static void
+test_transfer (HallFixture   *fixture,
+               gconstpointer  user_data)
+{
+  OwWindowArgs no_reason = { .to_step = "biz/fee" };
+  OwWindowArgs to_step = { .to_step = "biz/fee", .reason = "review done by phone" };
+  OwWindowArgs to_window = { .to_window = "w5", .reason = "needs the senior reviewer" };
+  OwWindowArgs bad_step = { .to_step = "nope", .reason = "x" };
+  g_autofree char *a1 = issue (fixture, "biz", FALSE);
+  g_autofree char *a2 = issue (fixture, "biz", FALSE);
+  g_autofree char *a3 = issue (fixture, "biz", FALSE);
+  g_autoptr(JsonObject) t = NULL;
+  JsonArray *history;
+  JsonObject *last;
+
+  g_free (act (fixture, "w1", OW_WINDOW_CALL, NULL));
+  assert_error_code (fixture, "w1", OW_WINDOW_TRANSFER, &no_reason, OW_HALL_ERROR_INVALID);
+  assert_error_code (fixture, "w1", OW_WINDOW_TRANSFER, &bad_step, OW_HALL_ERROR_NOT_FOUND);
+  g_free (act (fixture, "w1", OW_WINDOW_TRANSFER, &to_step));
+  assert_cmpstr_free (ticket_step (fixture, a1), "biz/fee");
+  assert_cmpstr_free (act (fixture, "w3", OW_WINDOW_CALL, NULL), a1);
+
+  /* Transfer to a window: only that window calls it. */
+  assert_cmpstr_free (act (fixture, "w1", OW_WINDOW_CALL, NULL), a2);
+  g_free (act (fixture, "w1", OW_WINDOW_TRANSFER, &to_window));
+  assert_cmpstr_free (act (fixture, "w1", OW_WINDOW_CALL, NULL), a3);
+  g_free (act (fixture, "w1", OW_WINDOW_COMPLETE, NULL));
+  g_assert_null (act (fixture, "w1", OW_WINDOW_CALL, NULL));
+  assert_cmpstr_free (act (fixture, "w5", OW_WINDOW_CALL, NULL), a2);
+
+  /* 首问负责: who, to where, why. */
+  t = ticket (fixture, a2);
+  history = json_object_get_array_member (t, "history");
+  last = json_object_get_object_member (json_array_get_object_element (history, json_array_get_length (history) - 2), "details");
+  g_assert_cmpstr (json_object_get_string_member (last, "to_window"), ==, "w5");
+  g_assert_cmpstr (json_object_get_string_member (last, "reason"), ==, "needs the senior reviewer");
+}
+
+static void
+test_staff (HallFixture   *fixture,
+            gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *role = NULL;
+  g_autoptr(JsonArray) list = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_assert_false (ow_hall_add_staff (fixture->hall, NULL, "li", "Li", "counter", "12", &error));
+  g_assert_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (ow_hall_add_staff (fixture->hall, NULL, "li", "Li", "boss", "1234", &error));
+  g_assert_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_true (ow_hall_add_staff (fixture->hall, NULL, "li", "李四", "counter", "4321", &error));
+  g_assert_no_error (error);
+  g_assert_false (ow_hall_add_staff (fixture->hall, NULL, "li", "Li", "counter", "4321", &error));
+  g_assert_error (error, OW_HALL_ERROR, OW_HALL_ERROR_EXISTS);
+  g_clear_error (&error);
+
+  /* Stored as an argon2id hash, never in clear. */
+  stmt = ow_db_prepare (fixture->db, "SELECT pin_hash FROM staff WHERE id = 'li'", NULL);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_true (g_str_has_prefix (ow_db_column_text (stmt, 0), "$argon2id$"));
+  g_assert_null (strstr (ow_db_column_text (stmt, 0), "4321"));
+  ow_db_release (g_steal_pointer (&stmt));
+
+  role = ow_hall_check_pin (fixture->hall, NULL, "li", "4321", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (role, ==, "counter");
+
+  /* Five wrong PINs lock the account for 15 minutes, even for the right PIN. */
+  for (int i = 0; i < 4; i++)
+    {
+      g_assert_null (ow_hall_check_pin (fixture->hall, NULL, "li", "0000", &error));
+      g_assert_error (error, OW_HALL_ERROR, OW_HALL_ERROR_AUTH);
+      g_clear_error (&error);
+    }
+  g_assert_null (ow_hall_check_pin (fixture->hall, NULL, "li", "0000", &error));
+  g_assert_error (error, OW_HALL_ERROR, OW_HALL_ERROR_LOCKED);
+  g_clear_error (&error);
+  g_assert_null (ow_hall_check_pin (fixture->hall, NULL, "li", "4321", &error));
+  g_assert_error (error, OW_HALL_ERROR, OW_HALL_ERROR_LOCKED);
+  g_clear_error (&error);
+  advance_minutes (fixture, 15);
+  g_clear_pointer (&role, g_free);
+  role = ow_hall_check_pin (fixture->hall, NULL, "li", "4321", &error);
+  g_assert_no_error (error);
+
+  list = ow_hall_list_staff (fixture->hall, &error);
+  g_assert_cmpuint (json_array_get_length (list), ==, 1);
+
+  /* Window actions name the staff who acted. */
+  {
+    OwWindowArgs args = { .staff = "li" };
+    OwWindowArgs nobody = { .staff = "nobody" };
+
+    g_free (issue (fixture, "biz", FALSE));
+    assert_error_code (fixture, "w1", OW_WINDOW_CALL, &nobody, OW_HALL_ERROR_NOT_FOUND);
+    g_free (act (fixture, "w1", OW_WINDOW_CALL, &args));
+    g_autoptr(JsonObject) window = ow_hall_get_window (fixture->hall, "w1", &error);
+    g_assert_cmpstr (json_object_get_string_member (window, "staff"), ==, "li");
+  }
+}
+
+static void
+test_every_change_logged (HallFixture   *fixture,
+                          gconstpointer  user_data)
+{
+  gint64 before = ow_audit_head_seq (fixture->db);
+  OwWindowArgs pause = { .reason = "meeting" };
+
+  g_free (issue (fixture, "biz", FALSE));
+  g_assert_cmpint (ow_audit_head_seq (fixture->db), ==, before + 1);
+  g_free (act (fixture, "w1", OW_WINDOW_CALL, NULL));
+  g_free (act (fixture, "w1", OW_WINDOW_RECALL, NULL));
+  g_free (act (fixture, "w1", OW_WINDOW_START, NULL));
+  g_free (act (fixture, "w1", OW_WINDOW_COMPLETE, NULL));
+  g_free (act (fixture, "w1", OW_WINDOW_PAUSE, &pause));
+  g_free (act (fixture, "w1", OW_WINDOW_RESUME, NULL));
+  g_assert_cmpint (ow_audit_head_seq (fixture->db), ==, before + 7);
+
+  /* A refused operation leaves no trace and changes nothing. */
+  assert_error_code (fixture, "w1", OW_WINDOW_COMPLETE, NULL, OW_HALL_ERROR_NO_TICKET);
+  g_assert_cmpint (ow_audit_head_seq (fixture->db), ==, before + 7);
+}
+
+/* Two processes calling on one database file never get the same ticket. */
+static void
+test_concurrent_processes (HallFixture   *fixture,
+                           gconstpointer  user_data)
+{
+  enum { TICKETS = 200, PROCESSES = 2 };
+  const char *windows[PROCESSES] = { "w1", "w5" };
+  g_autofree char *out[PROCESSES] = { NULL };
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  pid_t pids[PROCESSES];
+  int start[2];
+  guint total = 0;
+
+  for (int i = 0; i < TICKETS; i++)
+    g_free (issue (fixture, "biz", FALSE));
+
+  /* SQLite connections must not cross fork(): close ours and reopen afterwards. */
+  g_clear_object (&fixture->hall);
+  g_assert_finalize_object (g_steal_pointer (&fixture->db));
+
+  /* Both children wait at this pipe so that they really start together. */
+  g_assert_cmpint (pipe (start), ==, 0);
+
+  for (int p = 0; p < PROCESSES; p++)
+    {
+      out[p] = g_strdup_printf ("%s/called-%d.txt", fixture->dir, p);
+      pids[p] = fork ();
+      g_assert_cmpint (pids[p], >=, 0);
+      if (pids[p] == 0)
+        {
+          /* The child: its own connection, calling and completing as fast as it can. */
+          g_autoptr(OwDb) db = ow_db_open (fixture->path, NULL);
+          g_autoptr(OwClock) clock = ow_clock_new_virtual (test_morning () + 60 * G_USEC_PER_SEC);
+          g_autoptr(OwHall) hall = ow_hall_new (db, clock);
+          FILE *file = fopen (out[p], "w");
+          char go;
+
+          close (start[1]);
+          if (db == NULL || file == NULL || read (start[0], &go, 1) != 1)
+            _exit (3);
+          for (;;)
+            {
+              g_autoptr(GError) error = NULL;
+              g_autoptr(JsonObject) result = ow_hall_window_act (hall, NULL, windows[p], OW_WINDOW_CALL, NULL, &error);
+              g_autoptr(JsonObject) done = NULL;
+
+              if (result == NULL)
+                _exit (4);
+              if (json_object_get_null_member (result, "ticket"))
+                break;
+              fprintf (file, "%s\n", json_object_get_string_member (json_object_get_object_member (result, "ticket"), "number"));
+              done = ow_hall_window_act (hall, NULL, windows[p], OW_WINDOW_COMPLETE, NULL, &error);
+              if (done == NULL)
+                _exit (5);
+            }
+          fclose (file);
+          _exit (0);
+        }
+    }
+
+  close (start[0]);
+  g_assert_cmpint (write (start[1], "gg", PROCESSES), ==, PROCESSES);
+  close (start[1]);
+
+  for (int p = 0; p < PROCESSES; p++)
+    {
+      g_autofree char *contents = NULL;
+      g_auto(GStrv) lines = NULL;
+      int status = 0;
+
+      g_assert_cmpint (waitpid (pids[p], &status, 0), ==, pids[p]);
+      g_assert_true (WIFEXITED (status));
+      g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+      g_assert_true (g_file_get_contents (out[p], &contents, NULL, NULL));
+      lines = g_strsplit (contents, "\n", -1);
+      for (guint i = 0; lines[i] != NULL && *lines[i]; i++)
+        {
+          g_assert_false (g_hash_table_contains (seen, lines[i]));
+          g_hash_table_add (seen, g_strdup (lines[i]));
+          total++;
+        }
+      /* Both really took part. */
+      g_assert_cmpuint (g_strv_length (lines), >, 1);
+    }
+  g_assert_cmpuint (total, ==, TICKETS);
+
+  fixture->db = ow_db_open (fixture->path, NULL);
+  g_assert_nonnull (fixture->db);
+  fixture->hall = ow_hall_new (fixture->db, fixture->clock);
+
+  {
+    g_auto(OwAuditVerdict) verdict = { 0 };
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (ow_audit_verify (fixture->db, 0, NULL, &verdict, &error));
+    g_assert_true (verdict.ok);
+    g_assert_cmpint (verdict.events, ==, 1 + TICKETS * 3);
+  }
+}
+
+static void
+test_queues_and_waiting (HallFixture   *fixture,
+                         gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) queues = NULL;
+  g_autoptr(JsonArray) waiting = NULL;
+
+  g_free (issue (fixture, "biz", FALSE));
+  advance_minutes (fixture, 2);
+  g_free (issue (fixture, "stat", FALSE));
+  g_free (issue (fixture, "biz", TRUE));
+
+  queues = ow_hall_list_queues (fixture->hall, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < json_array_get_length (queues); i++)
+    {
+      JsonObject *queue = json_array_get_object_element (queues, i);
+
+      if (g_str_equal (json_object_get_string_member (queue, "step"), "biz/review"))
+        {
+          g_assert_cmpint (json_object_get_int_member (queue, "waiting"), ==, 2);
+          g_assert_cmpint (json_object_get_int_member (queue, "green"), ==, 1);
+          g_assert_cmpint (json_object_get_int_member (queue, "oldest_wait_s"), ==, 120);
+        }
+    }
+
+  waiting = ow_hall_list_waiting (fixture->hall, "w1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (waiting), ==, 3);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (waiting, 0), "number"), ==, "A003");
+  g_assert_true (json_object_get_boolean_member (json_array_get_object_element (waiting, 0), "green"));
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (waiting, 1), "number"), ==, "A001");
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (waiting, 1), "waited_s"), ==, 120);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, fn) g_test_add (path, HallFixture, NULL, hall_fixture_set_up, fn, hall_fixture_tear_down)
+  ADD ("/ow/engine/numbering", test_numbering);
+  ADD ("/ow/engine/day-rollover", test_day_rollover);
+  ADD ("/ow/engine/hours-cap-green", test_hours_cap_green);
+  ADD ("/ow/engine/calling-order", test_calling_order);
+  ADD ("/ow/engine/full-flow", test_full_flow);
+  ADD ("/ow/engine/window-rules", test_window_rules);
+  ADD ("/ow/engine/no-show", test_no_show);
+  ADD ("/ow/engine/no-show-configurable", test_no_show_configurable);
+  ADD ("/ow/engine/return-reenter", test_return_and_reenter);
+  ADD ("/ow/engine/transfer", test_transfer);
+  ADD ("/ow/engine/staff", test_staff);
+  ADD ("/ow/engine/every-change-logged", test_every_change_logged);
+  ADD ("/ow/engine/concurrent-processes", test_concurrent_processes);
+  ADD ("/ow/engine/queues-waiting", test_queues_and_waiting);
+#undef ADD
+
+  return g_test_run ();
+}
