@@ -353,11 +353,11 @@ cmd_catalog (Cli   *cli,
           print_json (result);
         }
       else
-        g_print (_("Imported %s: %" G_GINT64_FORMAT " services, %" G_GINT64_FORMAT " steps, %" G_GINT64_FORMAT " windows.\n"),
+        g_print (_("Imported %s: %lld services, %lld steps, %lld windows.\n"),
                  argv[1],
-                 json_object_get_int_member (summary, "services"),
-                 json_object_get_int_member (summary, "steps"),
-                 json_object_get_int_member (summary, "windows"));
+                 (long long) json_object_get_int_member (summary, "services"),
+                 (long long) json_object_get_int_member (summary, "steps"),
+                 (long long) json_object_get_int_member (summary, "windows"));
       return EXIT_OK;
     }
 
@@ -428,9 +428,9 @@ cmd_ticket (Cli   *cli,
     print_json (ticket);
   else if (g_str_equal (verb, "issue"))
     {
-      g_print (_("You have taken number %s; %" G_GINT64_FORMAT " people are ahead of you.\n"),
+      g_print (_("You have taken number %s; %lld people are ahead of you.\n"),
                json_object_get_string_member (ticket, "number"),
-               json_object_get_int_member (ticket, "ahead"));
+               (long long) json_object_get_int_member (ticket, "ahead"));
       print_ticket_text (cli, ticket);
     }
   else
@@ -450,7 +450,7 @@ print_window_text (Cli        *cli,
              state_label (json_object_get_string_member (window, "ticket_state")));
   else
     g_print ("%s", _("free"));
-  g_print (_("  %" G_GINT64_FORMAT " waiting\n"), json_object_get_int_member (window, "waiting"));
+  g_print (_("  %lld waiting\n"), (long long) json_object_get_int_member (window, "waiting"));
 }
 
 static int
@@ -717,8 +717,8 @@ cmd_audit (Cli   *cli,
           if (cli->json)
             print_json (result);
           else
-            g_print (_("Audit chain intact: %" G_GINT64_FORMAT " events, head %" G_GINT64_FORMAT ":%s\n"),
-                     verdict.events, verdict.head_seq, head);
+            g_print (_("Audit chain intact: %lld events, head %lld:%s\n"),
+                     (long long) verdict.events, (long long) verdict.head_seq, head);
           return EXIT_OK;
         }
       json_object_set_int_member (result, "first_bad_seq", verdict.first_bad_seq);
@@ -726,8 +726,8 @@ cmd_audit (Cli   *cli,
       if (cli->json)
         print_json (result);
       else
-        g_print (_("Audit chain BROKEN at event %" G_GINT64_FORMAT ": %s\n"),
-                 verdict.first_bad_seq, verdict.reason);
+        g_print (_("Audit chain BROKEN at event %lld: %s\n"),
+                 (long long) verdict.first_bad_seq, verdict.reason);
       return EXIT_FAILED;
     }
 
@@ -800,12 +800,15 @@ cmd_stats (Cli   *cli,
 
     g_print (_("Statistics %s to %s\n"), json_object_get_string_member (stats, "from"),
              json_object_get_string_member (stats, "to"));
-    g_print (_("Issued %" G_GINT64_FORMAT ", steps served %" G_GINT64_FORMAT ", no-shows %" G_GINT64_FORMAT ", returned %" G_GINT64_FORMAT "\n"),
-             json_object_get_int_member (stats, "issued"), json_object_get_int_member (stats, "served"),
-             json_object_get_int_member (stats, "no_shows"), json_object_get_int_member (stats, "returned"));
-    g_print (_("Wait: mean %.0f s, p50 %" G_GINT64_FORMAT " s, p90 %" G_GINT64_FORMAT " s\n"),
-             json_object_get_double_member (wait, "mean_s"), json_object_get_int_member (wait, "p50_s"),
-             json_object_get_int_member (wait, "p90_s"));
+    g_print (_("Issued %lld, steps served %lld, no-shows %lld, returned %lld\n"),
+             (long long) json_object_get_int_member (stats, "issued"),
+             (long long) json_object_get_int_member (stats, "served"),
+             (long long) json_object_get_int_member (stats, "no_shows"),
+             (long long) json_object_get_int_member (stats, "returned"));
+    g_print (_("Wait: mean %.0f s, p50 %lld s, p90 %lld s\n"),
+             json_object_get_double_member (wait, "mean_s"),
+             (long long) json_object_get_int_member (wait, "p50_s"),
+             (long long) json_object_get_int_member (wait, "p90_s"));
     g_print ("\n%-28s %8s %10s %10s %8s\n", _("Step"), _("Served"), _("Mean (s)"), _("Limit (s)"), _("Overdue"));
     for (guint i = 0; i < json_array_get_length (steps); i++)
       {
@@ -915,7 +918,7 @@ cmd_simulate (Cli   *cli,
   g_print ("%s\n", _("Simulated hall (virtual time, temporary database)"));
   g_print ("  %-24s %" G_GINT64_FORMAT "\n", _("Served"), json_object_get_int_member (result, "served"));
   g_print ("  %-24s %.0f s\n", _("Mean wait"), json_object_get_double_member (result, "mean_wait_s"));
-  g_print ("  %-24s %.0f s\n", _("90% waited at most"), json_object_get_double_member (result, "p90_wait_s"));
+  g_print ("  %-24s %.0f s\n", _("p90 wait"), json_object_get_double_member (result, "p90_wait_s"));
   g_print ("  %-24s %.0f %%\n", _("Window utilisation"), 100 * json_object_get_double_member (result, "utilisation"));
   if (json_object_has_member (result, "services"))
     {

@@ -18,7 +18,8 @@ struct _OwDb
   GObject     parent_instance;
   char       *path;
   sqlite3    *handle;
-  GHashTable *statements;  /* const char *sql (static) -> sqlite3_stmt * */
+  GHashTable *statements;  /* SQL text -> sqlite3_stmt * */
+  guint       depth;       /* nesting of ow_db_begin () */
 };
 
 G_DEFINE_FINAL_TYPE (OwDb, ow_db, G_TYPE_OBJECT)
@@ -301,31 +302,65 @@ ow_db_step_row (OwDb          *self,
   return -1;
 }
 
+/* Transactions nest: an inner begin is a savepoint.  That lets a server run many engine
+ * operations, each all-or-nothing, inside one durable commit (group commit). */
 gboolean
 ow_db_begin (OwDb     *self,
              gboolean  immediate,
              GError  **error)
 {
-  return ow_db_exec (self, immediate ? "BEGIN IMMEDIATE" : "BEGIN", error);
+  const char *sql;
+
+  if (self->depth > 0 && sqlite3_get_autocommit (self->handle))
+    self->depth = 0;  /* SQLite rolled back by itself after an error */
+  if (self->depth > 0)
+    sql = "SAVEPOINT ow";
+  else
+    sql = immediate ? "BEGIN IMMEDIATE" : "BEGIN";
+  if (!ow_db_exec (self, sql, error))
+    return FALSE;
+  self->depth++;
+  return TRUE;
 }
 
 gboolean
 ow_db_commit (OwDb    *self,
               GError **error)
 {
-  if (!ow_db_exec (self, "COMMIT", error))
+  g_return_val_if_fail (self->depth > 0, FALSE);
+
+  if (!ow_db_exec (self, self->depth > 1 ? "RELEASE ow" : "COMMIT", error))
     {
       ow_db_rollback (self);
       return FALSE;
     }
+  self->depth--;
   return TRUE;
 }
 
 void
 ow_db_rollback (OwDb *self)
 {
-  if (!sqlite3_get_autocommit (self->handle))
-    sqlite3_exec (self->handle, "ROLLBACK", NULL, NULL, NULL);
+  if (sqlite3_get_autocommit (self->handle))
+    {
+      self->depth = 0;
+      return;
+    }
+  if (self->depth > 1)
+    {
+      sqlite3_exec (self->handle, "ROLLBACK TO ow; RELEASE ow", NULL, NULL, NULL);
+      self->depth--;
+      return;
+    }
+  sqlite3_exec (self->handle, "ROLLBACK", NULL, NULL, NULL);
+  self->depth = 0;
+}
+
+/* Whether a commit now would reach the disk, rather than release a savepoint. */
+gboolean
+ow_db_is_outermost (OwDb *self)
+{
+  return self->depth <= 1;
 }
 
 gboolean

@@ -288,9 +288,13 @@ static gboolean
 commit_write (OwHall  *self,
               GError **error)
 {
+  gboolean durable = ow_db_is_outermost (self->db);
+
   if (!ow_db_commit (self->db, error))
     return FALSE;
-  g_signal_emit (self, signals[SIGNAL_CHANGED], 0, ow_audit_head_seq (self->db));
+  /* Inside a caller's group commit, the caller announces the change once it is durable. */
+  if (durable)
+    g_signal_emit (self, signals[SIGNAL_CHANGED], 0, ow_audit_head_seq (self->db));
   return TRUE;
 }
 
