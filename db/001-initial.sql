@@ -98,13 +98,17 @@ CREATE TABLE tickets (
   ended_at      INTEGER,
   no_shows      INTEGER NOT NULL DEFAULT 0,
   recalls       INTEGER NOT NULL DEFAULT 0,
-  missing       TEXT,               -- JSON array of document ids when returned
-  UNIQUE (day, prefix, seq)
+  missing       TEXT                -- JSON array of document ids when returned
 );
 CREATE INDEX tickets_queue ON tickets (step, priority DESC, place) WHERE state = 'waiting';
-CREATE INDEX tickets_open ON tickets (day) WHERE state IN ('waiting', 'called', 'serving', 'returned');
-CREATE INDEX tickets_number ON tickets (number, day);
-CREATE INDEX tickets_service_day ON tickets (service, day);
+-- Only tickets transferred to a named window are in it, so ordinary tickets never touch it.
+CREATE INDEX tickets_targeted ON tickets (target_window, priority DESC, place)
+  WHERE state = 'waiting' AND target_window IS NOT NULL;
+-- Open tickets (waiting, called, serving, returned) are those not yet ended.  The daily
+-- expiry sweep reads them by day through tickets_number; settings.expired_before remembers
+-- how far it got, so it runs once a day, not on every operation.
+-- A number is never repeated within a day; the counters table hands them out.
+CREATE UNIQUE INDEX tickets_number ON tickets (day, number);
 
 -- One row each time a ticket waits at a step: the raw material of the statistics.
 CREATE TABLE visits (

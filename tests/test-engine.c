@@ -498,7 +498,7 @@ test_concurrent_processes (HallFixture   *fixture,
 {
   enum { TICKETS = 200, PROCESSES = 2 };
   const char *windows[PROCESSES] = { "w1", "w5" };
-  g_autofree char *out[PROCESSES] = { NULL };
+  char *out[PROCESSES] = { NULL };
   g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   pid_t pids[PROCESSES];
   int start[2];
@@ -576,6 +576,8 @@ test_concurrent_processes (HallFixture   *fixture,
       g_assert_cmpuint (g_strv_length (lines), >, 1);
     }
   g_assert_cmpuint (total, ==, TICKETS);
+  for (int p = 0; p < PROCESSES; p++)
+    g_free (out[p]);
 
   fixture->db = ow_db_open (fixture->path, NULL);
   g_assert_nonnull (fixture->db);

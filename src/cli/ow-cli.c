@@ -942,6 +942,99 @@ cmd_simulate (Cli   *cli,
   return EXIT_OK;
 }
 
+static int
+cmd_device (Cli   *cli,
+            int    argc,
+            char **argv)
+{
+  static const OptSpec specs[] = {
+    { "role", TRUE, FALSE },
+    { NULL },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) values = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) positional = g_ptr_array_new ();
+  g_autoptr(JsonObject) result = json_object_new ();
+  g_autofree char *message = NULL;
+  const char *usage_text = _("usage: onewindow device add NAME --role kiosk|board | device list | device revoke NAME");
+
+  if (argc < 1)
+    return usage (cli, usage_text);
+  if (!parse_options (cli, argc - 1, argv + 1, specs, values, positional, &message))
+    return usage (cli, message);
+
+  if (g_str_equal (argv[0], "add"))
+    {
+      g_autofree char *token = NULL;
+      const char *role = g_hash_table_lookup (values, "role");
+
+      if (positional->len != 1 || role == NULL)
+        return usage (cli, usage_text);
+      if (!open_hall (cli, &error))
+        return fail_error (cli, error);
+      token = ow_auth_device_add (cli->hall, &cli->actor, g_ptr_array_index (positional, 0), role, &error);
+      if (token == NULL)
+        return fail_error (cli, error);
+      /* The token is shown this once; the database keeps only its hash. */
+      json_object_set_string_member (result, "name", g_ptr_array_index (positional, 0));
+      json_object_set_string_member (result, "role", role);
+      json_object_set_string_member (result, "token", token);
+      if (cli->json)
+        print_json (result);
+      else
+        g_print (_("Device %s (%s) added.  Its token, shown only now:\n%s\n"),
+                 (const char *) g_ptr_array_index (positional, 0), role, token);
+      sodium_memzero (token, strlen (token));
+      return EXIT_OK;
+    }
+
+  if (g_str_equal (argv[0], "list"))
+    {
+      g_autoptr(JsonArray) devices = NULL;
+
+      if (positional->len != 0)
+        return usage (cli, usage_text);
+      if (!open_hall (cli, &error))
+        return fail_error (cli, error);
+      devices = ow_auth_device_list (cli->hall, &error);
+      if (devices == NULL)
+        return fail_error (cli, error);
+      json_object_set_array_member (result, "devices", json_array_ref (devices));
+      if (cli->json)
+        print_json (result);
+      else
+        for (guint i = 0; i < json_array_get_length (devices); i++)
+          {
+            JsonObject *entry = json_array_get_object_element (devices, i);
+
+            g_print ("%-20s %-6s %s%s\n", json_object_get_string_member (entry, "name"),
+                     json_object_get_string_member (entry, "role"),
+                     json_object_get_string_member (entry, "created_at"),
+                     json_object_get_boolean_member (entry, "revoked") ? _("  (revoked)") : "");
+          }
+      return EXIT_OK;
+    }
+
+  if (g_str_equal (argv[0], "revoke"))
+    {
+      if (positional->len != 1)
+        return usage (cli, usage_text);
+      if (!open_hall (cli, &error))
+        return fail_error (cli, error);
+      if (!ow_auth_device_revoke (cli->hall, &cli->actor, g_ptr_array_index (positional, 0), &error))
+        return fail_error (cli, error);
+      json_object_set_string_member (result, "name", g_ptr_array_index (positional, 0));
+      json_object_set_boolean_member (result, "revoked", TRUE);
+      if (cli->json)
+        print_json (result);
+      else
+        g_print (_("Device %s revoked.\n"), (const char *) g_ptr_array_index (positional, 0));
+      return EXIT_OK;
+    }
+
+  return usage (cli, usage_text);
+}
+
 static void
 print_help (void)
 {
@@ -958,6 +1051,8 @@ print_help (void)
                    "  window list | window waiting WINDOW\n"
                    "  staff add ID --name NAME --role counter|supervisor|admin   (PIN on standard input)\n"
                    "  staff list\n"
+                   "  device add NAME --role kiosk|board   (prints the device's token once)\n"
+                   "  device list | device revoke NAME\n"
                    "  audit verify [--anchor SEQ:HASH]\n"
                    "  audit export [--format csv|jsonl] [--since SEQ]\n"
                    "  stats [--from DAY] [--to DAY]\n"
@@ -1064,6 +1159,8 @@ ow_cli_run (int    argc,
     status = cmd_window (&cli, argc, argv);
   else if (g_str_equal (command, "staff"))
     status = cmd_staff (&cli, argc, argv);
+  else if (g_str_equal (command, "device"))
+    status = cmd_device (&cli, argc, argv);
   else if (g_str_equal (command, "audit"))
     status = cmd_audit (&cli, argc, argv);
   else if (g_str_equal (command, "stats"))

@@ -8,41 +8,74 @@
 #include <string.h>
 
 /* The canonical encoding of an event, which its hash covers after the previous hash: each
- * field in a fixed order as a 4-byte big-endian length and its UTF-8 bytes, a missing field
- * as the length 0xffffffff.  Numbers are written in decimal.  Lengths make the encoding
- * unambiguous, so no two different events share one. */
+ * field in a fixed order (seq, at, actor, terminal, window, ticket, ticket_id, action,
+ * details) as a 4-byte big-endian length and its UTF-8 bytes, a missing field as the length
+ * 0xffffffff.  Numbers are written in decimal.  Lengths make the encoding unambiguous, so no
+ * two different events share one. */
 static void
-hash_field (crypto_hash_sha256_state *state,
-            const char               *value,
-            gsize                     len)
+encode_field (GByteArray *out,
+              const char *value,
+              gsize       len)
 {
-  guint8 prefix[4];
   guint32 n = value != NULL ? (guint32) len : 0xffffffffu;
+  guint8 prefix[4] = { n >> 24, n >> 16, n >> 8, n };
 
-  prefix[0] = n >> 24;
-  prefix[1] = n >> 16;
-  prefix[2] = n >> 8;
-  prefix[3] = n;
-  crypto_hash_sha256_update (state, prefix, sizeof prefix);
+  g_byte_array_append (out, prefix, sizeof prefix);
   if (value != NULL)
-    crypto_hash_sha256_update (state, (const guint8 *) value, len);
+    g_byte_array_append (out, (const guint8 *) value, len);
 }
 
 static void
-hash_string (crypto_hash_sha256_state *state,
-             const char               *value)
+encode_string (GByteArray *out,
+               const char *value)
 {
-  hash_field (state, value, value != NULL ? strlen (value) : 0);
+  encode_field (out, value, value != NULL ? strlen (value) : 0);
 }
 
 static void
-hash_number (crypto_hash_sha256_state *state,
-             gint64                    value)
+encode_number (GByteArray *out,
+               gint64      value)
 {
   char buf[32];
   int len = snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, value);
 
-  hash_field (state, buf, len);
+  encode_field (out, buf, len);
+}
+
+/* Appends the bytes that an event's hash covers: the previous hash, then the fields. */
+void
+ow_audit_encode_event (GByteArray         *out,
+                       const guint8       *prev_hash,
+                       gint64              seq,
+                       const OwAuditEvent *event)
+{
+  static const guint8 genesis[OW_AUDIT_HASH_LEN] = { 0 };
+
+  g_byte_array_append (out, prev_hash != NULL ? prev_hash : genesis, OW_AUDIT_HASH_LEN);
+  encode_number (out, seq);
+  encode_number (out, event->at);
+  encode_string (out, event->actor);
+  encode_string (out, event->terminal);
+  encode_string (out, event->window);
+  encode_string (out, event->ticket);
+  if (event->ticket_id > 0)
+    encode_number (out, event->ticket_id);
+  else
+    encode_field (out, NULL, 0);
+  encode_string (out, event->action);
+  encode_string (out, event->details);
+}
+
+static void
+hash_with (GByteArray         *scratch,
+           const guint8       *prev_hash,
+           gint64              seq,
+           const OwAuditEvent *event,
+           guint8             *out_hash)
+{
+  g_byte_array_set_size (scratch, 0);
+  ow_audit_encode_event (scratch, prev_hash, seq, event);
+  crypto_hash_sha256 (out_hash, scratch->data, scratch->len);
 }
 
 void
@@ -51,24 +84,9 @@ ow_audit_hash_event (const guint8       *prev_hash,
                      const OwAuditEvent *event,
                      guint8             *out_hash)
 {
-  static const guint8 genesis[OW_AUDIT_HASH_LEN] = { 0 };
-  crypto_hash_sha256_state state;
+  g_autoptr(GByteArray) scratch = g_byte_array_sized_new (512);
 
-  crypto_hash_sha256_init (&state);
-  crypto_hash_sha256_update (&state, prev_hash != NULL ? prev_hash : genesis, OW_AUDIT_HASH_LEN);
-  hash_number (&state, seq);
-  hash_number (&state, event->at);
-  hash_string (&state, event->actor);
-  hash_string (&state, event->terminal);
-  hash_string (&state, event->window);
-  hash_string (&state, event->ticket);
-  if (event->ticket_id > 0)
-    hash_number (&state, event->ticket_id);
-  else
-    hash_field (&state, NULL, 0);
-  hash_string (&state, event->action);
-  hash_string (&state, event->details);
-  crypto_hash_sha256_final (&state, out_hash);
+  hash_with (scratch, prev_hash, seq, event, out_hash);
 }
 
 gint64
@@ -104,12 +122,21 @@ ow_audit_append (OwDb                *db,
   g_autoptr(sqlite3_stmt) insert = NULL;
   guint8 prev[OW_AUDIT_HASH_LEN] = { 0 };
   guint8 hash[OW_AUDIT_HASH_LEN];
+  OwAuditEvent stored;
   gint64 seq = 1;
   int rc;
 
   g_return_val_if_fail (OW_IS_DB (db), FALSE);
   g_return_val_if_fail (event != NULL && event->action != NULL, FALSE);
   g_return_val_if_fail (ow_db_in_transaction (db), FALSE);
+
+  /* Hash exactly what is stored. */
+  stored = *event;
+  if (stored.actor == NULL)
+    stored.actor = "system";
+  if (stored.details == NULL)
+    stored.details = "{}";
+  event = &stored;
 
   last = ow_db_prepare (db, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", error);
   if (last == NULL)
@@ -135,7 +162,7 @@ ow_audit_append (OwDb                *db,
     return FALSE;
   sqlite3_bind_int64 (insert, 1, seq);
   sqlite3_bind_int64 (insert, 2, event->at);
-  sqlite3_bind_text (insert, 3, event->actor != NULL ? event->actor : "system", -1, SQLITE_STATIC);
+  sqlite3_bind_text (insert, 3, event->actor, -1, SQLITE_STATIC);
   bind_text_or_null (insert, 4, event->terminal);
   bind_text_or_null (insert, 5, event->window);
   bind_text_or_null (insert, 6, event->ticket);
@@ -144,7 +171,7 @@ ow_audit_append (OwDb                *db,
   else
     sqlite3_bind_null (insert, 7);
   sqlite3_bind_text (insert, 8, event->action, -1, SQLITE_STATIC);
-  sqlite3_bind_text (insert, 9, event->details != NULL ? event->details : "{}", -1, SQLITE_STATIC);
+  sqlite3_bind_text (insert, 9, event->details, -1, SQLITE_STATIC);
   sqlite3_bind_blob (insert, 10, hash, sizeof hash, SQLITE_STATIC);
   if (!ow_db_step_done (db, insert, error))
     return FALSE;
@@ -230,6 +257,7 @@ ow_audit_verify (OwDb           *db,
   g_autoptr(sqlite3_stmt) stmt = NULL;
   guint8 anchor[OW_AUDIT_HASH_LEN];
   guint8 prev[OW_AUDIT_HASH_LEN] = { 0 };
+  g_autoptr(GByteArray) scratch = g_byte_array_sized_new (1024);
   gboolean anchor_seen = FALSE;
   gint64 expected = 1;
   int rc;
@@ -279,7 +307,7 @@ ow_audit_verify (OwDb           *db,
       event.ticket_id = sqlite3_column_int64 (stmt, 6);
       event.action = ow_db_column_text (stmt, 7);
       event.details = ow_db_column_text (stmt, 8);
-      ow_audit_hash_event (prev, seq, &event, hash);
+      hash_with (scratch, prev, seq, &event, hash);
 
       if (sqlite3_column_bytes (stmt, 9) != OW_AUDIT_HASH_LEN ||
           sodium_memcmp (hash, sqlite3_column_blob (stmt, 9), OW_AUDIT_HASH_LEN) != 0)

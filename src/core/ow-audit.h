@@ -49,6 +49,10 @@ gboolean    ow_audit_append        (OwDb                *db,
                                     const OwAuditEvent  *event,
                                     gint64              *out_seq,
                                     GError             **error);
+void        ow_audit_encode_event  (GByteArray          *out,
+                                    const guint8        *prev_hash,
+                                    gint64               seq,
+                                    const OwAuditEvent  *event);
 void        ow_audit_hash_event    (const guint8        *prev_hash,
                                     gint64               seq,
                                     const OwAuditEvent  *event,

@@ -2,9 +2,12 @@
 #pragma once
 
 #include "ow-audit.h"
+#include "ow-auth.h"
 #include "ow-catalog.h"
 #include "ow-clock.h"
 #include "ow-db.h"
+#include "ow-feed.h"
 #include "ow-hall.h"
+#include "ow-public.h"
 #include "ow-sim.h"
 #include "ow-stats.h"

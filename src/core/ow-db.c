@@ -11,6 +11,7 @@
 /* Migrations live in db/ and are compiled into the library as resources. */
 static const char *migrations[] = {
   "/org/onewindow/db/001-initial.sql",
+  "/org/onewindow/db/002-server.sql",
 };
 
 struct _OwDb
@@ -18,7 +19,8 @@ struct _OwDb
   GObject     parent_instance;
   char       *path;
   sqlite3    *handle;
-  GHashTable *statements;  /* SQL text -> sqlite3_stmt * */
+  GHashTable *statements;  /* SQL text -> sqlite3_stmt * (owns them) */
+  GHashTable *by_address;  /* SQL string address -> sqlite3_stmt *, a cache of the above */
   guint       depth;       /* nesting of ow_db_begin () */
 };
 
@@ -37,6 +39,7 @@ ow_db_finalize (GObject *object)
 {
   OwDb *self = OW_DB (object);
 
+  g_clear_pointer (&self->by_address, g_hash_table_unref);
   g_clear_pointer (&self->statements, g_hash_table_unref);
   if (self->handle != NULL)
     sqlite3_close (self->handle);
@@ -55,6 +58,7 @@ static void
 ow_db_init (OwDb *self)
 {
   self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_statement);
+  self->by_address = g_hash_table_new (g_direct_hash, g_direct_equal);
 }
 
 gboolean
@@ -163,6 +167,22 @@ ow_db_migrate (OwDb    *self,
   return ow_db_commit (self, error);
 }
 
+/* SQLite's own busy timeout sleeps up to 100 ms between tries, so a second process can
+ * starve while the first commits many short transactions.  Retry every 200 µs instead,
+ * for 10 s at most: a window waiting for the lock gets its turn within a commit or two. */
+#define BUSY_RETRY_US 200
+#define BUSY_GIVE_UP_US (10 * G_USEC_PER_SEC)
+
+static int
+busy_cb (gpointer user_data,
+         int      attempts)
+{
+  if ((gint64) attempts * BUSY_RETRY_US >= BUSY_GIVE_UP_US)
+    return 0;
+  g_usleep (BUSY_RETRY_US);
+  return 1;
+}
+
 OwDb *
 ow_db_open (const char  *path,
             GError     **error)
@@ -200,7 +220,7 @@ ow_db_open (const char  *path,
     }
 
   sqlite3_extended_result_codes (self->handle, 1);
-  sqlite3_busy_timeout (self->handle, 10000);
+  sqlite3_busy_handler (self->handle, busy_cb, self);
 
   /* An acknowledged ticket must survive a power cut: WAL with full syncs. */
   if (!ow_db_exec (self,
@@ -209,6 +229,9 @@ ow_db_open (const char  *path,
                    "PRAGMA foreign_keys = ON;"
                    "PRAGMA trusted_schema = OFF;",
                    error))
+    return NULL;
+
+  if (g_getenv ("OW_DB_EXTRA_PRAGMAS") != NULL && !ow_db_exec (self, g_getenv ("OW_DB_EXTRA_PRAGMAS"), error))
     return NULL;
 
   if (!ow_db_migrate (self, error))
@@ -242,7 +265,15 @@ ow_db_prepare (OwDb        *self,
   g_return_val_if_fail (OW_IS_DB (self), NULL);
   g_return_val_if_fail (sql != NULL, NULL);
 
-  stmt = g_hash_table_lookup (self->statements, sql);
+  /* Most SQL is a string literal: try its address first (cheap), confirm the text, and only
+   * then hash the text. */
+  stmt = g_hash_table_lookup (self->by_address, sql);
+  if (stmt == NULL || strcmp (sqlite3_sql (stmt), sql) != 0)
+    {
+      stmt = g_hash_table_lookup (self->statements, sql);
+      if (stmt != NULL)
+        g_hash_table_insert (self->by_address, (gpointer) sql, stmt);
+    }
   if (stmt != NULL)
     {
       /* A statement still running means a caller forgot to release it. */
@@ -258,6 +289,7 @@ ow_db_prepare (OwDb        *self,
     }
 
   g_hash_table_insert (self->statements, g_strdup (sql), stmt);
+  g_hash_table_insert (self->by_address, (gpointer) sql, stmt);
   return stmt;
 }
 

@@ -13,7 +13,6 @@
  * updates the statistics together, so an acknowledged operation is whole or absent.  No
  * state is cached between operations: several processes may share one database file. */
 
-#define OPEN_STATES "('waiting', 'called', 'serving', 'returned')"
 #define DEFAULT_NO_SHOW_LIMIT 2
 #define PIN_ATTEMPTS 5
 #define PIN_LOCK_US (15 * 60 * G_USEC_PER_SEC)
@@ -23,6 +22,7 @@ struct _OwHall
   GObject  parent_instance;
   OwDb    *db;
   OwClock *clock;
+  gint64   last_seq;  /* the newest event this object appended */
 };
 
 enum {
@@ -294,7 +294,7 @@ commit_write (OwHall  *self,
     return FALSE;
   /* Inside a caller's group commit, the caller announces the change once it is durable. */
   if (durable)
-    g_signal_emit (self, signals[SIGNAL_CHANGED], 0, ow_audit_head_seq (self->db));
+    g_signal_emit (self, signals[SIGNAL_CHANGED], 0, self->last_seq);
   return TRUE;
 }
 
@@ -330,7 +330,7 @@ log_event (OwHall        *self,
     .details = text,
   };
 
-  return ow_audit_append (self->db, &event, NULL, error);
+  return ow_audit_append (self->db, &event, &self->last_seq, error);
 }
 
 gboolean
@@ -386,6 +386,7 @@ find_ticket (OwHall      *self,
              GError     **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *today = NULL;
   const char *slash;
   int rc;
 
@@ -400,12 +401,16 @@ find_ticket (OwHall      *self,
     key = slash + 1;
 
   stmt = ow_db_prepare (self->db,
-                        "SELECT " TICKET_COLUMNS " FROM tickets WHERE token = ?1 OR number = upper(?1)"
-                        " ORDER BY token = ?1 DESC, day DESC LIMIT 1",
+                        "SELECT " TICKET_COLUMNS " FROM tickets WHERE token = ?1 OR"
+                        " id = coalesce ((SELECT id FROM tickets WHERE day = ?2 AND number = upper(?1)),"
+                        "               (SELECT id FROM tickets WHERE number = upper(?1) ORDER BY day DESC LIMIT 1))"
+                        " ORDER BY token = ?1 DESC LIMIT 1",
                         error);
   if (stmt == NULL)
     return NULL;
+  today = ow_clock_day (self->clock, ow_clock_now (self->clock));
   sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, today, -1, SQLITE_STATIC);
   rc = ow_db_step_row (self->db, stmt, error);
   if (rc < 0)
     return NULL;
@@ -494,10 +499,12 @@ count_ahead (OwHall       *self,
   if (g_strcmp0 (t->state, "waiting") != 0)
     return 0;
 
+  /* Two index range counts: higher priority, then same priority and earlier place. */
   stmt = ow_db_prepare (self->db,
-                        "SELECT count(*) FROM tickets WHERE state = 'waiting' AND step = ?1"
-                        " AND (priority > ?2 OR (priority = ?2 AND (place < ?3"
-                        "  OR (place = ?3 AND id < ?4))))",
+                        "SELECT (SELECT count(*) FROM tickets WHERE state = 'waiting' AND step = ?1"
+                        "         AND priority > ?2)"
+                        "     + (SELECT count(*) FROM tickets WHERE state = 'waiting' AND step = ?1"
+                        "         AND priority = ?2 AND (place, id) < (?3, ?4))",
                         NULL);
   if (stmt == NULL)
     return 0;
@@ -801,15 +808,22 @@ expire_old (OwHall  *self,
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autofree char *today = NULL;
+  g_autofree char *swept = NULL;
   gint64 now = ow_clock_now (self->clock);
   int rc;
 
   today = ow_clock_day (self->clock, now);
+  swept = ow_db_get_setting (self->db, "expired_before");
+  if (g_strcmp0 (swept, today) >= 0)
+    return TRUE;
+
   stmt = ow_db_prepare (self->db,
-                        "SELECT id FROM tickets WHERE day < ?1 AND state IN " OPEN_STATES, error);
+                        "SELECT id FROM tickets WHERE day >= ?2 AND day < ?1 AND ended_at IS NULL",
+                        error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, today, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, swept != NULL ? swept : "", -1, SQLITE_STATIC);
   while ((rc = ow_db_step_row (self->db, stmt, error)) == SQLITE_ROW)
     {
       gint64 id = sqlite3_column_int64 (stmt, 0);
@@ -839,7 +853,7 @@ expire_old (OwHall  *self,
           !log_event (self, NULL, NULL, t, "expire", details, error))
         return FALSE;
     }
-  return TRUE;
+  return ow_db_set_setting (self->db, "expired_before", today, error);
 }
 
 gboolean
@@ -997,8 +1011,10 @@ ow_hall_issue_ticket (OwHall         *self,
   t = g_new0 (Ticket, 1);
   t->day = ow_clock_day (self->clock, now);
 
+  /* The day's issued count per service is kept in the statistics already. */
   stmt = ow_db_prepare (self->db,
-                        "SELECT count(*) FROM tickets WHERE service = ?1 AND day = ?2", error);
+                        "SELECT coalesce ((SELECT issued FROM stat_daily WHERE day = ?2 AND dim = 'service:' || ?1), 0)",
+                        error);
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_text (stmt, 1, service, -1, SQLITE_STATIC);
@@ -1016,10 +1032,19 @@ ow_hall_issue_ticket (OwHall         *self,
   if (!first_step (self, service, &step, error))
     goto fail;
 
+  /* Not RETURNING: SQLite buffers that in a temporary table, which costs more than a read. */
   stmt = ow_db_prepare (self->db,
                         "INSERT INTO counters (day, prefix, last) VALUES (?1, ?2, 1)"
-                        " ON CONFLICT (day, prefix) DO UPDATE SET last = last + 1 RETURNING last",
+                        " ON CONFLICT (day, prefix) DO UPDATE SET last = last + 1",
                         error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, t->day, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, prefix, -1, SQLITE_STATIC);
+  if (!ow_db_step_done (self->db, stmt, error))
+    goto fail;
+  ow_db_release (g_steal_pointer (&stmt));
+  stmt = ow_db_prepare (self->db, "SELECT last FROM counters WHERE day = ?1 AND prefix = ?2", error);
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_text (stmt, 1, t->day, -1, SQLITE_STATIC);
@@ -1116,9 +1141,9 @@ window_to_json (OwHall      *self,
   stmt = ow_db_prepare (self->db,
                         "SELECT w.id, w.number, w.name, w.paused, w.pause_reason, w.staff, t.number,"
                         " t.state,"
-                        " (SELECT count(*) FROM tickets q WHERE q.state = 'waiting' AND"
-                        "   ((q.target_window IS NULL AND q.step IN"
-                        "     (SELECT step FROM window_steps WHERE window = w.id)) OR q.target_window = w.id)),"
+                        " (SELECT count(*) FROM window_steps ws JOIN tickets q ON q.step = ws.step"
+                        "   WHERE ws.window = w.id AND q.state = 'waiting' AND +q.target_window IS NULL)"
+                        " + (SELECT count(*) FROM tickets q WHERE q.state = 'waiting' AND q.target_window = w.id),"
                         " w.active"
                         " FROM windows w LEFT JOIN tickets t ON t.id = w.ticket WHERE w.id = ?1",
                         error);
@@ -1269,13 +1294,97 @@ ow_hall_list_queues (OwHall  *self,
   return queues;
 }
 
-/* The tickets a window would call, in the order it would call them. */
-#define CALL_ORDER_SQL \
-  "SELECT " TICKET_COLUMNS " FROM tickets WHERE state = 'waiting' AND" \
-  " ((target_window IS NULL AND step IN" \
-  "   (SELECT ws.step FROM window_steps ws JOIN steps s ON s.id = ws.step" \
-  "    WHERE ws.window = ?1 AND s.active)) OR target_window = ?1)" \
+/* The tickets a window would call, in the order it would call them: those waiting at the
+ * steps it serves, and those transferred to it by name. */
+#define WAITING_FOR_WINDOW_SQL \
+  "SELECT " TICKET_COLUMNS " FROM tickets WHERE id IN (" \
+  " SELECT t.id FROM window_steps ws JOIN steps s ON s.id = ws.step" \
+  "  JOIN tickets t ON t.step = ws.step" \
+  "  WHERE ws.window = ?1 AND s.active AND t.state = 'waiting' AND +t.target_window IS NULL" \
+  " UNION ALL" \
+  " SELECT id FROM tickets WHERE state = 'waiting' AND target_window = ?1)" \
   " ORDER BY priority DESC, place, id"
+
+typedef struct
+{
+  gint64 id;
+  int    priority;
+  gint64 place;
+} QueueHead;
+
+/* Reads the first row of @stmt as a queue head and keeps it if it goes before @best. */
+static gboolean
+consider_head (OwDb          *db,
+               sqlite3_stmt  *stmt,
+               QueueHead     *best,
+               GError       **error)
+{
+  int rc = ow_db_step_row (db, stmt, error);
+
+  if (rc < 0)
+    return FALSE;
+  if (rc == SQLITE_ROW)
+    {
+      QueueHead head = { sqlite3_column_int64 (stmt, 0), sqlite3_column_int (stmt, 1),
+                         sqlite3_column_int64 (stmt, 2) };
+
+      if (best->id == 0 || head.priority > best->priority ||
+          (head.priority == best->priority &&
+           (head.place < best->place || (head.place == best->place && head.id < best->id))))
+        *best = head;
+    }
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+/* The calling rule: across the queues of every step the window serves (and the tickets
+ * transferred to it by name), green channel first, then re-entries, then the earliest place.
+ * Each queue's head comes straight from the tickets_queue index, so a call costs the same
+ * with five or five thousand waiting. */
+static gboolean
+next_for_window (OwHall      *self,
+                 const char  *window,
+                 gint64      *out_id,
+                 GError     **error)
+{
+  g_autoptr(sqlite3_stmt) steps = NULL;
+  g_autoptr(sqlite3_stmt) head = NULL;
+  g_autoptr(sqlite3_stmt) targeted = NULL;
+  QueueHead best = { 0 };
+  int rc;
+
+  steps = ow_db_prepare (self->db,
+                         "SELECT ws.step FROM window_steps ws JOIN steps s ON s.id = ws.step"
+                         " WHERE ws.window = ?1 AND s.active",
+                         error);
+  head = ow_db_prepare (self->db,
+                        "SELECT id, priority, place FROM tickets WHERE state = 'waiting' AND step = ?1"
+                        " AND +target_window IS NULL ORDER BY priority DESC, place, id LIMIT 1",
+                        error);
+  targeted = ow_db_prepare (self->db,
+                            "SELECT id, priority, place FROM tickets WHERE state = 'waiting'"
+                            " AND target_window = ?1 ORDER BY priority DESC, place, id LIMIT 1",
+                            error);
+  if (steps == NULL || head == NULL || targeted == NULL)
+    return FALSE;
+
+  sqlite3_bind_text (steps, 1, window, -1, SQLITE_STATIC);
+  while ((rc = ow_db_step_row (self->db, steps, error)) == SQLITE_ROW)
+    {
+      sqlite3_bind_text (head, 1, ow_db_column_text (steps, 0), -1, SQLITE_TRANSIENT);
+      if (!consider_head (self->db, head, &best, error))
+        return FALSE;
+    }
+  if (rc < 0)
+    return FALSE;
+
+  sqlite3_bind_text (targeted, 1, window, -1, SQLITE_STATIC);
+  if (!consider_head (self->db, targeted, &best, error))
+    return FALSE;
+
+  *out_id = best.id;
+  return TRUE;
+}
 
 JsonArray *
 ow_hall_list_waiting (OwHall      *self,
@@ -1296,7 +1405,7 @@ ow_hall_list_waiting (OwHall      *self,
       ow_db_rollback (self->db);
       return NULL;
     }
-  stmt = ow_db_prepare (self->db, CALL_ORDER_SQL " LIMIT 500", error);
+  stmt = ow_db_prepare (self->db, WAITING_FOR_WINDOW_SQL " LIMIT 500", error);
   if (stmt == NULL)
     {
       ow_db_rollback (self->db);
@@ -1514,6 +1623,7 @@ ow_hall_window_act (OwHall              *self,
   const char *staff;
   const char *event_action = ow_hall_window_action_to_string (action);
   OwStatRecord record = { 0 };
+  g_autofree char *acted_step = NULL;  /* the step acted on: enqueue () replaces t->step */
   gboolean record_stat = FALSE;
   gboolean paused = FALSE;
   gint64 current = 0;
@@ -1557,8 +1667,7 @@ ow_hall_window_act (OwHall              *self,
     {
     case OW_WINDOW_CALL:
       {
-        g_autoptr(sqlite3_stmt) stmt = NULL;
-        int rc;
+        gint64 next_id = 0;
 
         if (paused)
           {
@@ -1573,25 +1682,18 @@ ow_hall_window_act (OwHall              *self,
                          "no-show first", window, t->number, t->state);
             goto fail;
           }
-        stmt = ow_db_prepare (self->db, CALL_ORDER_SQL " LIMIT 1", error);
-        if (stmt == NULL)
+        if (!next_for_window (self, window, &next_id, error))
           goto fail;
-        sqlite3_bind_text (stmt, 1, window, -1, SQLITE_STATIC);
-        rc = ow_db_step_row (self->db, stmt, error);
-        if (rc < 0)
-          goto fail;
-        if (rc == SQLITE_DONE)
+        if (next_id == 0)
           {
             /* Nobody waits: not an error, and nothing to log. */
-            ow_db_release (g_steal_pointer (&stmt));
             if (staff != NULL && !set_window_ticket (self, window, 0, args->staff, error))
               goto fail;
-            if (!commit_write (self, error))
-              return NULL;
             goto result;
           }
-        t = ticket_from_row (stmt);
-        ow_db_release (g_steal_pointer (&stmt));
+        t = load_ticket (self, next_id, error);
+        if (t == NULL)
+          goto fail;
 
         ticket_set (&t->state, "called");
         ticket_set (&t->window, window);
@@ -1641,9 +1743,8 @@ ow_hall_window_act (OwHall              *self,
         if (!ow_db_step_done (self->db, stmt, error))
           goto fail;
         set_reason (details, args->reason);
-        if (!log_event (self, actor, window, NULL, event_action, details, error) ||
-            !commit_write (self, error))
-          return NULL;
+        if (!log_event (self, actor, window, NULL, event_action, details, error))
+          goto fail;
         goto result;
       }
 
@@ -1658,6 +1759,7 @@ ow_hall_window_act (OwHall              *self,
     }
 
   json_object_set_string_member (details, "from_state", t->state);
+  acted_step = g_strdup (t->step);
 
   switch (action)
     {
@@ -1688,7 +1790,7 @@ ow_hall_window_act (OwHall              *self,
         t->no_shows++;
         json_object_set_int_member (details, "no_shows", t->no_shows);
         json_object_set_int_member (details, "limit", limit);
-        record = (OwStatRecord) { .kind = OW_STAT_NO_SHOW, .service = t->service, .step = t->step,
+        record = (OwStatRecord) { .kind = OW_STAT_NO_SHOW, .service = t->service, .step = acted_step,
                                   .window = window, .staff = staff };
         record_stat = TRUE;
         if (!close_visit (self, t->id, "no_show", now, 0, error))
@@ -1756,7 +1858,7 @@ ow_hall_window_act (OwHall              *self,
         json_object_set_int_member (details, "service_s", service_s);
         if (over_s > 0)
           json_object_set_int_member (details, "over_s", over_s);
-        record = (OwStatRecord) { .kind = OW_STAT_SERVED, .service = t->service, .step = t->step,
+        record = (OwStatRecord) { .kind = OW_STAT_SERVED, .service = t->service, .step = acted_step,
                                   .window = window, .staff = staff, .service_s = service_s,
                                   .overdue = over_s > 0 };
         record_stat = TRUE;
@@ -1804,7 +1906,7 @@ ow_hall_window_act (OwHall              *self,
         ticket_set (&t->state, "returned");
         ticket_set (&t->window, NULL);
         set_reason (details, args->reason);
-        record = (OwStatRecord) { .kind = OW_STAT_RETURNED, .service = t->service, .step = t->step,
+        record = (OwStatRecord) { .kind = OW_STAT_RETURNED, .service = t->service, .step = acted_step,
                                   .window = window, .staff = staff };
         record_stat = TRUE;
         if (!close_visit (self, t->id, "returned", now, 0, error) ||
@@ -1870,37 +1972,24 @@ ow_hall_window_act (OwHall              *self,
       (record_stat && !ow_stats_record (self->db, t->day, &record, error)) ||
       !log_event (self, actor, window, t, event_action, details, error))
     goto fail;
-  if (!commit_write (self, error))
-    return NULL;
 
 result:
   {
-    JsonObject *result = json_object_new ();
-    JsonObject *window_object;
+    /* Built inside the write transaction: what the caller sees is what commits, and no
+     * second transaction (with its file locks) is needed to read it back. */
+    g_autoptr(JsonObject) result = json_object_new ();
+    JsonObject *window_object = window_to_json (self, window, error);
 
-    if (!ow_db_begin (self->db, FALSE, error))
-      {
-        json_object_unref (result);
-        return NULL;
-      }
-    window_object = window_to_json (self, window, error);
     if (window_object == NULL)
-      {
-        ow_db_rollback (self->db);
-        json_object_unref (result);
-        return NULL;
-      }
+      goto fail;
     json_object_set_object_member (result, "window", window_object);
     if (t != NULL)
-      {
-        g_autoptr(Ticket) fresh = load_ticket (self, t->id, NULL);
-
-        json_object_set_object_member (result, "ticket", ticket_to_json (self, fresh ? fresh : t, FALSE));
-      }
+      json_object_set_object_member (result, "ticket", ticket_to_json (self, t, FALSE));
     else
       json_object_set_null_member (result, "ticket");
-    ow_db_rollback (self->db);
-    return result;
+    if (!commit_write (self, error))
+      return NULL;
+    return g_steal_pointer (&result);
   }
 
 fail:

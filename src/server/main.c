@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "ow-server.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+
+static gboolean
+quit_cb (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+setup_locale (void)
+{
+  const char *localedir = g_getenv ("OW_LOCALEDIR");
+  g_autofree char *installed = g_build_filename (LOCALEDIR, "zh_CN", "LC_MESSAGES", GETTEXT_PACKAGE ".mo", NULL);
+
+  /* The status page picks its language per request through LANGUAGE, which gettext ignores
+   * in the plain C locale. */
+  if (setlocale (LC_ALL, "") == NULL || g_strcmp0 (setlocale (LC_MESSAGES, NULL), "C") == 0)
+    setlocale (LC_ALL, "C.UTF-8");
+  if (localedir == NULL)
+    localedir = g_file_test (installed, G_FILE_TEST_EXISTS) ? LOCALEDIR : BUILD_LOCALEDIR;
+  bindtextdomain (GETTEXT_PACKAGE, localedir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OwServer) server = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autofree char *db = NULL;
+  g_autofree char *listen = NULL;
+  g_autofree char *tls_cert = NULL;
+  g_autofree char *tls_key = NULL;
+  gboolean no_group_commit = FALSE;
+  int keepalive = 0;
+  OwServerOptions options = { 0 };
+  GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The hall database", "PATH" },
+    { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, "Address to listen on (default 127.0.0.1:8080)", "HOST:PORT" },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, "TLS certificate (PEM)", "FILE" },
+    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, "TLS private key (PEM)", "FILE" },
+    { "no-group-commit", 0, 0, G_OPTION_ARG_NONE, &no_group_commit, "Commit every write on its own", NULL },
+    { "keepalive", 0, 0, G_OPTION_ARG_INT, &keepalive, "Seconds between WebSocket pings (default 20)", "S" },
+    { NULL }
+  };
+
+  setup_locale ();
+  signal (SIGPIPE, SIG_IGN);
+
+  context = g_option_context_new ("- OneWindow hall server");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("onewindow-server: %s\n", error->message);
+      return 2;
+    }
+  if (db == NULL || argc > 1 || keepalive < 0 || keepalive > 3600)
+    {
+      g_printerr ("usage: onewindow-server --db PATH --listen HOST:PORT [--tls-cert FILE --tls-key FILE]\n");
+      return 2;
+    }
+
+  options.db_path = db;
+  options.listen = listen;
+  options.tls_cert = tls_cert;
+  options.tls_key = tls_key;
+  options.no_group_commit = no_group_commit;
+  options.keepalive_s = (guint) keepalive;
+
+  server = ow_server_new (&options, &error);
+  if (server == NULL || !ow_server_start (server, &error))
+    {
+      g_printerr ("onewindow-server: %s\n", error->message);
+      return 1;
+    }
+
+  /* Tests and scripts read the port from this line when they asked for port 0. */
+  printf ("listening on %s\n", ow_server_get_url (server));
+  fflush (stdout);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, quit_cb, loop);
+  g_unix_signal_add (SIGINT, quit_cb, loop);
+  g_main_loop_run (loop);
+
+  g_message ("stopping");
+  ow_server_stop (server);
+  return 0;
+}

@@ -1,0 +1,2046 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "ow-server.h"
+
+#include "ow-server-private.h"
+
+#include <glib/gi18n.h>
+#include <libsoup/soup.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The hall server: one process owns the hall's database and answers kiosks, counters, boards
+ * and the audit app over HTTP/JSON, plus a WebSocket that streams the audit log.
+ *
+ * It is single-threaded.  Reads run in the request handler.  Writes are queued and run
+ * together when the main loop has read every request that arrived meanwhile: one outer
+ * transaction, each operation in its own savepoint (so one failing operation leaves the
+ * others alone), one durable COMMIT, and only then the responses and the events.  Under
+ * load many writes share one fsync (group commit); with one request in flight it is one
+ * write, one commit, as before.  An acknowledged operation is always on disk. */
+
+#define BODY_MAX (64 * 1024)
+#define JSON_DEPTH_MAX 32
+#define BATCH_MAX 512
+#define FEED_CHUNK 256
+#define AUDIT_LIMIT_MAX 1000
+#define KEEPALIVE_DEFAULT_S 20
+#define POLL_INTERVAL_MS 1000
+#define MISSING_MAX 64
+#define TEXT_MAX 500
+
+typedef enum
+{
+  ROLE_PUBLIC     = 1 << 0,   /* no token needed */
+  ROLE_KIOSK      = 1 << 1,
+  ROLE_BOARD      = 1 << 2,
+  ROLE_COUNTER    = 1 << 3,
+  ROLE_SUPERVISOR = 1 << 4,
+  ROLE_ADMIN      = 1 << 5,
+} Role;
+
+#define ROLE_STAFF (ROLE_COUNTER | ROLE_SUPERVISOR | ROLE_ADMIN)
+#define ROLE_ANY (ROLE_KIOSK | ROLE_BOARD | ROLE_STAFF)
+
+typedef enum
+{
+  FILTER_PUBLIC,   /* kiosks and boards: no people, no free text */
+  FILTER_STAFF,    /* counter staff: everything but terminals */
+  FILTER_FULL,     /* supervisors and administrators */
+  N_FILTERS
+} Filter;
+
+typedef struct _Op Op;
+typedef JsonNode *(*OpFunc) (OwServer  *self,
+                             Op        *op,
+                             guint     *status,
+                             GError   **error);
+
+/* A queued write and, after the batch, its outcome. */
+struct _Op
+{
+  SoupServerMessage *msg;
+  gulong             disconnected_id;
+  gboolean           gone;
+  OpFunc             func;
+  OwAuthIdentity    *identity;
+  char              *actor;
+  char              *terminal;
+
+  char              *window;
+  OwWindowAction     action;
+  char              *reason;
+  char              *to_step;
+  char              *to_window;
+  char             **missing;
+  char              *service;
+  gboolean           green;
+  char              *green_category;
+  char              *token;
+  int                level;
+  char              *comment;
+  GBytes            *body;
+  char              *redirect;   /* HTML form: where to send the browser afterwards */
+
+  guint              status;
+  JsonNode          *result;
+  GError            *error;
+};
+
+typedef struct
+{
+  OwServer                *server;
+  SoupWebsocketConnection *conn;
+  Filter                   filter;
+  gint64                   next_seq;
+} Subscriber;
+
+struct _OwServer
+{
+  GObject      parent_instance;
+
+  OwDb        *db;
+  OwClock     *clock;
+  OwHall      *hall;
+  SoupServer  *soup;
+  char        *listen;
+  char        *url;
+  gboolean     tls;
+  gboolean     group_commit;
+  guint        keepalive_s;
+
+  GQueue       pending;        /* Op * */
+  guint        flush_source;
+
+  GPtrArray   *subscribers;    /* Subscriber * */
+  gint64       broadcast_seq;  /* the newest event handed to live subscribers */
+  guint        catchup_source;
+  guint        poll_source;
+
+  guint64      batches;
+  guint64      batched_ops;
+};
+
+G_DEFINE_FINAL_TYPE (OwServer, ow_server, G_TYPE_OBJECT)
+
+static void flush_pending (OwServer *self);
+static void broadcast (OwServer *self);
+
+/* Responses */
+
+static void
+respond_json (SoupServerMessage *msg,
+              guint              status,
+              JsonNode          *node)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  gsize length = 0;
+  char *data;
+
+  json_generator_set_root (generator, node);
+  data = json_generator_to_data (generator, &length);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Cache-Control", "no-store");
+  soup_server_message_set_response (msg, "application/json; charset=utf-8", SOUP_MEMORY_TAKE, data, length);
+}
+
+static void
+respond_object (SoupServerMessage *msg,
+                guint              status,
+                JsonObject        *object)
+{
+  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), object);
+
+  respond_json (msg, status, node);
+}
+
+static void
+respond_error (SoupServerMessage *msg,
+               guint              status,
+               const char        *code,
+               const char        *message)
+{
+  g_autoptr(JsonObject) outer = json_object_new ();
+  JsonObject *inner = json_object_new ();
+
+  json_object_set_string_member (inner, "code", code);
+  json_object_set_string_member (inner, "message", message);
+  json_object_set_object_member (outer, "error", inner);
+  respond_object (msg, status, outer);
+}
+
+static void G_GNUC_PRINTF (4, 5)
+respond_errorf (SoupServerMessage *msg,
+                guint              status,
+                const char        *code,
+                const char        *format,
+                ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  respond_error (msg, status, code, message);
+}
+
+static void
+respond_html (SoupServerMessage *msg,
+              guint              status,
+              char              *html)
+{
+  soup_server_message_set_status (msg, status, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Cache-Control", "no-store");
+  soup_server_message_set_response (msg, "text/html; charset=utf-8", SOUP_MEMORY_TAKE, html, strlen (html));
+}
+
+/* Maps a core error to an HTTP status and the error codes of the CLI contract. */
+static void
+error_to_http (const GError  *error,
+               guint         *status,
+               const char   **code)
+{
+  static const struct { const char *code; guint status; } hall[] = {
+    [OW_HALL_ERROR_FAILED] = { "failed", 500 },
+    [OW_HALL_ERROR_NOT_FOUND] = { "not_found", 404 },
+    [OW_HALL_ERROR_INVALID] = { "invalid", 400 },
+    [OW_HALL_ERROR_CLOSED] = { "closed", 409 },
+    [OW_HALL_ERROR_CAP_REACHED] = { "cap_reached", 409 },
+    [OW_HALL_ERROR_PAUSED] = { "paused", 409 },
+    [OW_HALL_ERROR_WINDOW_BUSY] = { "window_busy", 409 },
+    [OW_HALL_ERROR_NO_TICKET] = { "no_ticket", 409 },
+    [OW_HALL_ERROR_WRONG_STATE] = { "wrong_state", 409 },
+    [OW_HALL_ERROR_AUTH] = { "auth", 401 },
+    [OW_HALL_ERROR_LOCKED] = { "locked", 423 },
+    [OW_HALL_ERROR_NOT_ALLOWED] = { "not_allowed", 422 },
+    [OW_HALL_ERROR_EXISTS] = { "exists", 409 },
+  };
+
+  if (error->domain == OW_HALL_ERROR && error->code >= 0 && error->code < (int) G_N_ELEMENTS (hall))
+    {
+      *status = hall[error->code].status;
+      *code = hall[error->code].code;
+    }
+  else if (error->domain == OW_AUTH_ERROR)
+    {
+      *status = 401;
+      *code = "unauthorized";
+    }
+  else if (error->domain == OW_CATALOG_ERROR)
+    {
+      *status = 400;
+      *code = "invalid_catalog";
+    }
+  else if (error->domain == OW_DB_ERROR && error->code == OW_DB_ERROR_BUSY)
+    {
+      *status = 503;
+      *code = "database_busy";
+    }
+  else if (error->domain == OW_DB_ERROR)
+    {
+      *status = 500;
+      *code = "database";
+    }
+  else if (error->domain == G_IO_ERROR && error->code == G_IO_ERROR_INVALID_ARGUMENT)
+    {
+      *status = 400;
+      *code = "invalid";
+    }
+  else
+    {
+      *status = 500;
+      *code = "failed";
+    }
+}
+
+static void
+respond_gerror (SoupServerMessage *msg,
+                const GError      *error)
+{
+  const char *code;
+  guint status;
+
+  error_to_http (error, &status, &code);
+  if (status >= 500)
+    g_warning ("%s %s: %s", soup_server_message_get_method (msg),
+               g_uri_get_path (soup_server_message_get_uri (msg)), error->message);
+  respond_error (msg, status, code, error->message);
+}
+
+/* Requests */
+
+static char *
+request_terminal (SoupServerMessage *msg)
+{
+  const char *host = soup_server_message_get_remote_host (msg);
+
+  return g_strdup (host != NULL ? host : "unknown");
+}
+
+static Role
+role_of (const OwAuthIdentity *identity)
+{
+  if (identity == NULL)
+    return ROLE_PUBLIC;
+  if (g_strcmp0 (identity->role, "kiosk") == 0)
+    return ROLE_KIOSK;
+  if (g_strcmp0 (identity->role, "board") == 0)
+    return ROLE_BOARD;
+  if (g_strcmp0 (identity->role, "counter") == 0)
+    return ROLE_COUNTER;
+  if (g_strcmp0 (identity->role, "supervisor") == 0)
+    return ROLE_SUPERVISOR;
+  if (g_strcmp0 (identity->role, "admin") == 0)
+    return ROLE_ADMIN;
+  return 0;
+}
+
+/* Checks the bearer token against @allowed.  Returns FALSE, with the response set, when the
+ * request may not go on.  A public endpoint ignores any token. */
+static gboolean
+authorize (OwServer           *self,
+           SoupServerMessage  *msg,
+           Role                allowed,
+           OwAuthIdentity    **out_identity)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OwAuthIdentity) identity = NULL;
+  const char *header;
+
+  *out_identity = NULL;
+  if (allowed & ROLE_PUBLIC)
+    return TRUE;
+
+  header = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Authorization");
+  if (header == NULL || g_ascii_strncasecmp (header, "Bearer ", 7) != 0 || header[7] == '\0')
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "WWW-Authenticate", "Bearer");
+      respond_error (msg, 401, "unauthorized", "this needs a token: Authorization: Bearer TOKEN");
+      return FALSE;
+    }
+  identity = ow_auth_lookup (self->hall, header + 7, &error);
+  if (identity == NULL)
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+      if (error->domain == OW_AUTH_ERROR)
+        respond_error (msg, 401, "unauthorized", error->message);
+      else
+        respond_gerror (msg, error);
+      return FALSE;
+    }
+  if ((role_of (identity) & allowed) == 0)
+    {
+      respond_errorf (msg, 403, "forbidden", "a %s may not do this", identity->role);
+      return FALSE;
+    }
+  *out_identity = g_steal_pointer (&identity);
+  return TRUE;
+}
+
+/* json-glib parses recursively: refuse deep nesting before it can exhaust the stack. */
+static gboolean
+json_depth_ok (const char *data,
+               gsize       length)
+{
+  gboolean in_string = FALSE;
+  int depth = 0;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = data[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+          continue;
+        }
+      if (c == '"')
+        in_string = TRUE;
+      else if (c == '[' || c == '{')
+        {
+          if (++depth > JSON_DEPTH_MAX)
+            return FALSE;
+        }
+      else if (c == ']' || c == '}')
+        depth--;
+    }
+  return TRUE;
+}
+
+/* The request body as one JSON object.  An empty body counts as {}. */
+static JsonObject *
+parse_body (SoupServerMessage *msg,
+            gboolean           required)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autoptr(GBytes) bytes = soup_message_body_flatten (body);
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *data;
+  gsize length;
+  JsonNode *root;
+
+  data = g_bytes_get_data (bytes, &length);
+  if (length > BODY_MAX)
+    {
+      respond_errorf (msg, 413, "too_large", "a request body is at most %d bytes", BODY_MAX);
+      return NULL;
+    }
+  if (length == 0 && !required)
+    return json_object_new ();
+  if (!g_utf8_validate_len (data, length, NULL))
+    {
+      respond_error (msg, 400, "bad_json", "the body is not valid UTF-8");
+      return NULL;
+    }
+  if (!json_depth_ok (data, length))
+    {
+      respond_errorf (msg, 400, "bad_json", "the body nests deeper than %d levels", JSON_DEPTH_MAX);
+      return NULL;
+    }
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, data, length, &error))
+    {
+      respond_errorf (msg, 400, "bad_json", "the body is not JSON: %s", error->message);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      respond_error (msg, 400, "bad_json", "the body must be a JSON object");
+      return NULL;
+    }
+  return json_object_ref (json_node_get_object (root));
+}
+
+/* Typed members: each returns FALSE with a 400 response when the member has the wrong type. */
+static gboolean
+member_string (SoupServerMessage  *msg,
+               JsonObject         *object,
+               const char         *name,
+               gboolean            required,
+               gsize               max_chars,
+               const char        **out)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  *out = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    {
+      if (!required)
+        return TRUE;
+      respond_errorf (msg, 400, "invalid", "'%s' is missing", name);
+      return FALSE;
+    }
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      respond_errorf (msg, 400, "invalid", "'%s' must be a string", name);
+      return FALSE;
+    }
+  *out = json_node_get_string (node);
+  if (g_utf8_strlen (*out, -1) > (glong) max_chars)
+    {
+      respond_errorf (msg, 400, "invalid", "'%s' is longer than %" G_GSIZE_FORMAT " characters", name, max_chars);
+      return FALSE;
+    }
+  if (required && **out == '\0')
+    {
+      respond_errorf (msg, 400, "invalid", "'%s' is empty", name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+member_boolean (SoupServerMessage *msg,
+                JsonObject        *object,
+                const char        *name,
+                gboolean          *out)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  *out = FALSE;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    {
+      respond_errorf (msg, 400, "invalid", "'%s' must be true or false", name);
+      return FALSE;
+    }
+  *out = json_node_get_boolean (node);
+  return TRUE;
+}
+
+static gboolean
+member_int (SoupServerMessage *msg,
+            JsonObject        *object,
+            const char        *name,
+            gint64             min,
+            gint64             max,
+            gint64            *out)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64 ||
+      json_node_get_int (node) < min || json_node_get_int (node) > max)
+    {
+      respond_errorf (msg, 400, "invalid", "'%s' must be a whole number from %" G_GINT64_FORMAT
+                      " to %" G_GINT64_FORMAT, name, min, max);
+      return FALSE;
+    }
+  *out = json_node_get_int (node);
+  return TRUE;
+}
+
+static gboolean
+member_string_array (SoupServerMessage   *msg,
+                     JsonObject          *object,
+                     const char          *name,
+                     char              ***out)
+{
+  JsonNode *node = json_object_get_member (object, name);
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func (g_free);
+  JsonArray *array;
+
+  *out = NULL;
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    {
+      respond_errorf (msg, 400, "invalid", "'%s' must be an array of strings", name);
+      return FALSE;
+    }
+  array = json_node_get_array (node);
+  if (json_array_get_length (array) == 0 || json_array_get_length (array) > MISSING_MAX)
+    {
+      respond_errorf (msg, 400, "invalid", "'%s' must list 1 to %d entries", name, MISSING_MAX);
+      return FALSE;
+    }
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (element) || json_node_get_value_type (element) != G_TYPE_STRING ||
+          strlen (json_node_get_string (element)) > 128)
+        {
+          respond_errorf (msg, 400, "invalid", "'%s' must be an array of strings", name);
+          return FALSE;
+        }
+      g_ptr_array_add (list, g_strdup (json_node_get_string (element)));
+    }
+  g_ptr_array_add (list, NULL);
+  *out = (char **) g_ptr_array_free (g_steal_pointer (&list), FALSE);
+  return TRUE;
+}
+
+/* A query parameter as a non-negative integer. */
+static gboolean
+query_uint (SoupServerMessage *msg,
+            GHashTable        *query,
+            const char        *name,
+            guint64            max,
+            guint64            fallback,
+            guint64           *out)
+{
+  const char *text = query != NULL ? g_hash_table_lookup (query, name) : NULL;
+
+  *out = fallback;
+  if (text == NULL)
+    return TRUE;
+  if (!g_ascii_string_to_unsigned (text, 10, 0, max, out, NULL))
+    {
+      respond_errorf (msg, 400, "invalid", "'%s' must be a whole number from 0 to %" G_GUINT64_FORMAT,
+                      name, max);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+valid_day (const char *day)
+{
+  int y, m, d;
+  char tail;
+
+  return day != NULL && strlen (day) == 10 && sscanf (day, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 &&
+         g_date_valid_dmy (d, m, y);
+}
+
+/* Operations: queued, then run inside the batch's transaction */
+
+static void
+op_free (Op *op)
+{
+  if (op->disconnected_id != 0)
+    g_signal_handler_disconnect (op->msg, op->disconnected_id);
+  g_clear_object (&op->msg);
+  g_clear_pointer (&op->identity, ow_auth_identity_free);
+  g_free (op->actor);
+  g_free (op->terminal);
+  g_free (op->window);
+  g_free (op->reason);
+  g_free (op->to_step);
+  g_free (op->to_window);
+  g_strfreev (op->missing);
+  g_free (op->service);
+  g_free (op->green_category);
+  g_free (op->token);
+  g_free (op->comment);
+  g_clear_pointer (&op->body, g_bytes_unref);
+  g_free (op->redirect);
+  g_clear_pointer (&op->result, json_node_unref);
+  g_clear_error (&op->error);
+  g_free (op);
+}
+
+static void
+op_disconnected_cb (SoupServerMessage *msg,
+                    Op                *op)
+{
+  op->gone = TRUE;
+}
+
+static Op *
+op_new (OwServer          *self,
+        SoupServerMessage *msg,
+        OpFunc             func,
+        OwAuthIdentity    *identity)
+{
+  Op *op = g_new0 (Op, 1);
+
+  op->msg = g_object_ref (msg);
+  op->func = func;
+  op->identity = identity;
+  op->actor = g_strdup (identity != NULL ? identity->actor : "citizen");
+  op->terminal = identity != NULL ? request_terminal (msg) : NULL;
+  op->disconnected_id = g_signal_connect (msg, "disconnected", G_CALLBACK (op_disconnected_cb), op);
+  return op;
+}
+
+static gboolean
+flush_cb (gpointer data)
+{
+  OwServer *self = data;
+
+  self->flush_source = 0;
+  flush_pending (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Queues @op; the response waits until the batch holding it has committed. */
+static void
+op_submit (OwServer *self,
+           Op       *op)
+{
+  soup_server_message_pause (op->msg);
+  g_queue_push_tail (&self->pending, op);
+  if (self->pending.length >= BATCH_MAX)
+    {
+      g_clear_handle_id (&self->flush_source, g_source_remove);
+      flush_pending (self);
+      return;
+    }
+  /* Below the priority of socket I/O: everything that has arrived is read first. */
+  if (self->flush_source == 0)
+    self->flush_source = g_idle_add_full (G_PRIORITY_DEFAULT + 10, flush_cb, self, NULL);
+}
+
+static JsonNode *
+object_node (JsonObject *object)
+{
+  JsonNode *node = json_node_init_object (json_node_alloc (), object);
+
+  json_object_unref (object);
+  return node;
+}
+
+static JsonNode *
+run_issue (OwServer  *self,
+           Op        *op,
+           guint     *status,
+           GError   **error)
+{
+  OwActor actor = { op->actor, op->terminal };
+  g_autofree char *base = NULL;
+  g_autofree char *url = NULL;
+  JsonObject *ticket;
+
+  ticket = ow_hall_issue_ticket (self->hall, &actor, op->service, op->green, op->green_category, error);
+  if (ticket == NULL)
+    return NULL;
+  json_object_set_int_member (ticket, "estimated_wait_s", ow_public_estimate_wait (self->hall, ticket));
+  base = ow_db_get_setting (self->db, "status_base_url");
+  if (base == NULL || *base == '\0')
+    {
+      g_free (base);
+      base = g_strdup (self->url);
+    }
+  while (g_str_has_suffix (base, "/"))
+    base[strlen (base) - 1] = '\0';
+  url = g_strdup_printf ("%s/t/%s", base, json_object_get_string_member (ticket, "token"));
+  json_object_set_string_member (ticket, "status_url", url);
+  *status = 201;
+  return object_node (ticket);
+}
+
+static JsonNode *
+run_window (OwServer  *self,
+            Op        *op,
+            guint     *status,
+            GError   **error)
+{
+  OwActor actor = { op->actor, op->terminal };
+  OwWindowArgs args = {
+    .staff = op->identity->id,
+    .reason = op->reason,
+    .missing = (const char * const *) op->missing,
+    .to_step = op->to_step,
+    .to_window = op->to_window,
+  };
+  JsonObject *result;
+
+  result = ow_hall_window_act (self->hall, &actor, op->window, op->action, &args, error);
+  if (result == NULL)
+    return NULL;
+  *status = 200;
+  return object_node (result);
+}
+
+static JsonNode *
+run_rate (OwServer  *self,
+          Op        *op,
+          guint     *status,
+          GError   **error)
+{
+  OwActor actor = { op->actor, op->terminal };
+  JsonObject *result;
+
+  result = ow_public_rate (self->hall, &actor, op->token, op->level, op->comment, error);
+  if (result == NULL)
+    return NULL;
+  *status = 201;
+  return object_node (result);
+}
+
+static JsonNode *
+run_logout (OwServer  *self,
+            Op        *op,
+            guint     *status,
+            GError   **error)
+{
+  OwActor actor = { op->actor, op->terminal };
+  JsonObject *result;
+
+  if (!ow_auth_logout (self->hall, &actor, op->identity, error))
+    return NULL;
+  result = json_object_new ();
+  json_object_set_boolean_member (result, "ok", TRUE);
+  *status = 200;
+  return object_node (result);
+}
+
+static JsonNode *
+run_catalog_import (OwServer  *self,
+                    Op        *op,
+                    guint     *status,
+                    GError   **error)
+{
+  OwActor actor = { op->actor, op->terminal };
+  JsonObject *summary = NULL;
+  JsonObject *result;
+  gsize length;
+  const char *data = g_bytes_get_data (op->body, &length);
+
+  if (!ow_catalog_import_data (self->db, self->clock, &actor, "request body", data, length, &summary, error))
+    return NULL;
+  result = json_object_new ();
+  json_object_set_boolean_member (result, "ok", TRUE);
+  json_object_set_object_member (result, "imported", summary);
+  *status = 200;
+  return object_node (result);
+}
+
+static JsonNode *
+run_device_add (OwServer  *self,
+                Op        *op,
+                guint     *status,
+                GError   **error)
+{
+  OwActor actor = { op->actor, op->terminal };
+  g_autofree char *token = NULL;
+  JsonObject *result;
+
+  token = ow_auth_device_add (self->hall, &actor, op->window, op->service, error);
+  if (token == NULL)
+    return NULL;
+  result = json_object_new ();
+  json_object_set_string_member (result, "name", op->window);
+  json_object_set_string_member (result, "role", op->service);
+  json_object_set_string_member (result, "token", token);
+  *status = 201;
+  return object_node (result);
+}
+
+static JsonNode *
+run_device_revoke (OwServer  *self,
+                   Op        *op,
+                   guint     *status,
+                   GError   **error)
+{
+  OwActor actor = { op->actor, op->terminal };
+  JsonObject *result;
+
+  if (!ow_auth_device_revoke (self->hall, &actor, op->window, error))
+    return NULL;
+  result = json_object_new ();
+  json_object_set_string_member (result, "name", op->window);
+  json_object_set_boolean_member (result, "revoked", TRUE);
+  *status = 200;
+  return object_node (result);
+}
+
+static void
+op_respond (Op *op)
+{
+  if (op->gone)
+    return;
+  if (op->redirect != NULL)
+    {
+      /* A browser's form: back to the page, which shows the outcome. */
+      soup_server_message_set_redirect (op->msg, 303, op->redirect);
+    }
+  else if (op->result != NULL)
+    respond_json (op->msg, op->status, op->result);
+  else
+    respond_gerror (op->msg, op->error);
+  soup_server_message_unpause (op->msg);
+}
+
+static void
+op_fail_rolled_back (Op           *op,
+                     const GError *cause)
+{
+  g_clear_pointer (&op->result, json_node_unref);
+  g_clear_error (&op->error);
+  g_set_error (&op->error, OW_DB_ERROR, OW_DB_ERROR_BUSY,
+               "the database could not commit this; nothing was changed: %s",
+               cause != NULL ? cause->message : "the transaction was rolled back");
+}
+
+static void
+flush_pending (OwServer *self)
+{
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+  g_autoptr(GError) error = NULL;
+  gboolean outer;
+  guint first = 0;
+
+  while (batch->len < BATCH_MAX && !g_queue_is_empty (&self->pending))
+    g_ptr_array_add (batch, g_queue_pop_head (&self->pending));
+  if (!g_queue_is_empty (&self->pending) && self->flush_source == 0)
+    self->flush_source = g_idle_add_full (G_PRIORITY_DEFAULT + 10, flush_cb, self, NULL);
+  if (batch->len == 0)
+    return;
+
+  outer = self->group_commit && batch->len > 1;
+  if (outer && !ow_db_begin (self->db, TRUE, &error))
+    {
+      g_warning ("cannot begin a batch: %s", error->message);
+      g_clear_error (&error);
+      outer = FALSE;
+    }
+
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Op *op = g_ptr_array_index (batch, i);
+
+      /* After a hard error SQLite may abandon the whole transaction: what the operations
+       * before it did is gone, so they fail too, and the rest get a new transaction. */
+      if (outer && !ow_db_in_transaction (self->db))
+        {
+          for (guint j = first; j < i; j++)
+            if (((Op *) g_ptr_array_index (batch, j))->result != NULL)
+              op_fail_rolled_back (g_ptr_array_index (batch, j), NULL);
+          first = i;
+          if (!ow_db_begin (self->db, TRUE, &error))
+            {
+              g_warning ("cannot begin a batch: %s", error->message);
+              g_clear_error (&error);
+              outer = FALSE;
+            }
+        }
+      op->result = op->func (self, op, &op->status, &op->error);
+      g_assert (op->result != NULL || op->error != NULL);
+    }
+
+  if (outer)
+    {
+      if (!ow_db_in_transaction (self->db) || !ow_db_commit (self->db, &error))
+        {
+          if (error != NULL)
+            g_warning ("batch commit failed: %s", error->message);
+          for (guint j = first; j < batch->len; j++)
+            if (((Op *) g_ptr_array_index (batch, j))->result != NULL)
+              op_fail_rolled_back (g_ptr_array_index (batch, j), error);
+        }
+      self->batches++;
+      self->batched_ops += batch->len;
+    }
+
+  /* Durable now: answer, then tell the subscribers. */
+  for (guint i = 0; i < batch->len; i++)
+    op_respond (g_ptr_array_index (batch, i));
+  broadcast (self);
+}
+
+/* Event stream */
+
+static const char *public_details[] = {
+  "step", "next_step", "from_step", "to_step", "to_window", "target_window", "from_state",
+  "recalls", "no_shows", "limit", "ended", "service", "green", "waited_s", "service_s", "over_s",
+};
+
+static JsonObject *
+filter_event (JsonObject *event,
+              Filter      filter)
+{
+  JsonObject *copy = json_object_new ();
+  GList *members = json_object_get_members (event);
+
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *name = l->data;
+
+      if (filter != FILTER_FULL && g_str_equal (name, "terminal"))
+        continue;
+      if (filter == FILTER_PUBLIC && g_str_equal (name, "hash"))
+        continue;
+      if (filter == FILTER_PUBLIC && g_str_equal (name, "actor"))
+        {
+          /* Screens learn what kind of actor it was, not who. */
+          const char *actor = json_object_get_string_member_with_default (event, "actor", "");
+          const char *colon = strchr (actor, ':');
+          g_autofree char *kind = colon != NULL ? g_strndup (actor, colon - actor) : g_strdup (actor);
+
+          json_object_set_string_member (copy, "actor", kind);
+          continue;
+        }
+      if (filter == FILTER_PUBLIC && g_str_equal (name, "details"))
+        {
+          JsonObject *details = json_object_get_object_member (event, "details");
+          JsonObject *kept = json_object_new ();
+
+          for (guint i = 0; details != NULL && i < G_N_ELEMENTS (public_details); i++)
+            if (json_object_has_member (details, public_details[i]))
+              json_object_set_member (kept, public_details[i],
+                                      json_node_copy (json_object_get_member (details, public_details[i])));
+          json_object_set_object_member (copy, "details", kept);
+          continue;
+        }
+      json_object_set_member (copy, name, json_node_copy (json_object_get_member (event, name)));
+    }
+  g_list_free (members);
+  return copy;
+}
+
+static char *
+event_text (JsonObject *event,
+            Filter      filter)
+{
+  g_autoptr(JsonObject) filtered = filter_event (event, filter);
+  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), filtered);
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+
+  json_generator_set_root (generator, node);
+  return json_generator_to_data (generator, NULL);
+}
+
+static gboolean
+subscriber_open (Subscriber *sub)
+{
+  return sub->conn != NULL &&
+         soup_websocket_connection_get_state (sub->conn) == SOUP_WEBSOCKET_STATE_OPEN;
+}
+
+static gboolean
+catchup_cb (gpointer data)
+{
+  OwServer *self = data;
+  gboolean behind = FALSE;
+
+  for (guint i = 0; i < self->subscribers->len; i++)
+    {
+      Subscriber *sub = g_ptr_array_index (self->subscribers, i);
+      g_autoptr(JsonArray) events = NULL;
+      g_autoptr(GError) error = NULL;
+      gint64 missing;
+
+      if (!subscriber_open (sub) || sub->next_seq > self->broadcast_seq)
+        continue;
+      missing = self->broadcast_seq - sub->next_seq + 1;
+      events = ow_feed_read (self->db, sub->next_seq - 1, MIN (missing, FEED_CHUNK), &error);
+      if (events == NULL)
+        {
+          g_warning ("cannot read the audit log: %s", error->message);
+          continue;
+        }
+      for (guint j = 0; j < json_array_get_length (events); j++)
+        {
+          JsonObject *event = json_array_get_object_element (events, j);
+          g_autofree char *text = event_text (event, sub->filter);
+
+          soup_websocket_connection_send_text (sub->conn, text);
+          sub->next_seq = json_object_get_int_member (event, "seq") + 1;
+        }
+      if (json_array_get_length (events) == 0)
+        sub->next_seq = self->broadcast_seq + 1;
+      behind |= sub->next_seq <= self->broadcast_seq;
+    }
+
+  if (behind)
+    return G_SOURCE_CONTINUE;
+  self->catchup_source = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_catchup (OwServer *self)
+{
+  if (self->catchup_source == 0)
+    self->catchup_source = g_idle_add_full (G_PRIORITY_DEFAULT + 20, catchup_cb, self, NULL);
+}
+
+/* Hands every event after broadcast_seq to the subscribers that are up to date.  The others
+ * catch up from the database in order, so each sees every event once, in sequence. */
+static void
+broadcast (OwServer *self)
+{
+  gint64 head = ow_audit_head_seq (self->db);
+
+  while (self->broadcast_seq < head)
+    {
+      g_autoptr(JsonArray) events = NULL;
+      g_autoptr(GError) error = NULL;
+
+      events = ow_feed_read (self->db, self->broadcast_seq, FEED_CHUNK, &error);
+      if (events == NULL)
+        {
+          g_warning ("cannot read the audit log: %s", error->message);
+          return;
+        }
+      if (json_array_get_length (events) == 0)
+        break;
+      for (guint i = 0; i < json_array_get_length (events); i++)
+        {
+          JsonObject *event = json_array_get_object_element (events, i);
+          gint64 seq = json_object_get_int_member (event, "seq");
+          char *texts[N_FILTERS] = { NULL };
+
+          for (guint j = 0; j < self->subscribers->len; j++)
+            {
+              Subscriber *sub = g_ptr_array_index (self->subscribers, j);
+
+              if (sub->next_seq != seq || !subscriber_open (sub))
+                continue;
+              if (texts[sub->filter] == NULL)
+                texts[sub->filter] = event_text (event, sub->filter);
+              soup_websocket_connection_send_text (sub->conn, texts[sub->filter]);
+              sub->next_seq = seq + 1;
+            }
+          for (guint f = 0; f < N_FILTERS; f++)
+            g_free (texts[f]);
+          self->broadcast_seq = seq;
+        }
+    }
+}
+
+static gboolean
+poll_cb (gpointer data)
+{
+  /* Other processes (the CLI) may append to the log too. */
+  broadcast (data);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+subscriber_closed_cb (SoupWebsocketConnection *conn,
+                      Subscriber              *sub)
+{
+  g_ptr_array_remove_fast (sub->server->subscribers, sub);
+}
+
+static void
+subscriber_free (Subscriber *sub)
+{
+  g_signal_handlers_disconnect_by_data (sub->conn, sub);
+  g_clear_object (&sub->conn);
+  g_free (sub);
+}
+
+static void
+websocket_cb (SoupServer              *server,
+              SoupServerMessage       *msg,
+              const char              *path,
+              SoupWebsocketConnection *conn,
+              gpointer                 data)
+{
+  OwServer *self = data;
+  OwAuthIdentity *identity = g_object_get_data (G_OBJECT (msg), "ow-identity");
+  gint64 since = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (msg), "ow-since-set"))
+                   ? *(gint64 *) g_object_get_data (G_OBJECT (msg), "ow-since") : -1;
+  Subscriber *sub;
+  Role role;
+
+  g_return_if_fail (identity != NULL);
+
+  broadcast (self);
+
+  role = role_of (identity);
+  sub = g_new0 (Subscriber, 1);
+  sub->server = self;
+  sub->conn = g_object_ref (conn);
+  sub->filter = (role & (ROLE_SUPERVISOR | ROLE_ADMIN)) ? FILTER_FULL
+                : (role & ROLE_COUNTER) ? FILTER_STAFF : FILTER_PUBLIC;
+  sub->next_seq = (since >= 0 ? since : self->broadcast_seq) + 1;
+  soup_websocket_connection_set_keepalive_interval (conn, self->keepalive_s);
+  soup_websocket_connection_set_max_incoming_payload_size (conn, 4096);
+  g_signal_connect (conn, "closed", G_CALLBACK (subscriber_closed_cb), sub);
+  g_ptr_array_add (self->subscribers, sub);
+  if (sub->next_seq <= self->broadcast_seq)
+    schedule_catchup (self);
+}
+
+/* Runs when the headers are in, before any body is read: refuses big bodies early, and
+ * authenticates the event stream before the WebSocket upgrade. */
+static void
+early_cb (SoupServer        *server,
+          SoupServerMessage *msg,
+          const char        *path,
+          GHashTable        *query,
+          gpointer           data)
+{
+  OwServer *self = data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  goffset length;
+
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED)
+    {
+      respond_error (msg, 411, "length_required", "send the body with a Content-Length");
+      return;
+    }
+  length = soup_message_headers_get_content_length (headers);
+  if (length > BODY_MAX)
+    {
+      respond_errorf (msg, 413, "too_large", "a request body is at most %d bytes", BODY_MAX);
+      return;
+    }
+
+  if (g_str_equal (path, "/api/v1/events"))
+    {
+      g_autoptr(GError) error = NULL;
+      OwAuthIdentity *identity = NULL;
+      guint64 since = 0;
+
+      if (!authorize (self, msg, ROLE_ANY, &identity))
+        return;
+      g_object_set_data_full (G_OBJECT (msg), "ow-identity", identity,
+                              (GDestroyNotify) ow_auth_identity_free);
+      if (!query_uint (msg, query, "since", G_MAXINT64, 0, &since))
+        return;
+      if (query != NULL && g_hash_table_contains (query, "since"))
+        {
+          gint64 *value = g_new (gint64, 1);
+
+          if ((gint64) since > ow_audit_head_seq (self->db))
+            {
+              respond_errorf (msg, 400, "invalid", "since=%" G_GUINT64_FORMAT " is beyond the newest event %"
+                              G_GINT64_FORMAT, since, ow_audit_head_seq (self->db));
+              g_free (value);
+              return;
+            }
+          *value = (gint64) since;
+          g_object_set_data_full (G_OBJECT (msg), "ow-since", value, g_free);
+          g_object_set_data (G_OBJECT (msg), "ow-since-set", GSIZE_TO_POINTER (1));
+        }
+      if (!soup_websocket_server_check_handshake (msg, NULL, NULL, NULL, &error))
+        {
+          respond_errorf (msg, 400, "websocket", "this is a WebSocket endpoint: %s", error->message);
+          return;
+        }
+    }
+}
+
+/* Handlers */
+
+static void
+handle_login (OwServer          *self,
+              SoupServerMessage *msg)
+{
+  g_autoptr(JsonObject) body = parse_body (msg, TRUE);
+  g_autoptr(JsonObject) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *terminal = request_terminal (msg);
+  g_autofree char *actor_name = NULL;
+  const char *staff, *pin, *window;
+  OwActor actor;
+
+  if (body == NULL ||
+      !member_string (msg, body, "staff", TRUE, 64, &staff) ||
+      !member_string (msg, body, "pin", TRUE, 16, &pin) ||
+      !member_string (msg, body, "window", FALSE, 64, &window))
+    return;
+  actor_name = g_strconcat ("staff:", staff, NULL);
+  actor.actor = actor_name;
+  actor.terminal = terminal;
+  /* Signing in runs on its own, not in a batch: the PIN check spends tens of milliseconds
+   * in argon2id on purpose, and locking an account must commit even when the login fails. */
+  result = ow_auth_login (self->hall, &actor, staff, pin, window, &error);
+  if (result == NULL)
+    respond_gerror (msg, error);
+  else
+    respond_object (msg, 200, result);
+  broadcast (self);
+}
+
+static void
+handle_issue (OwServer          *self,
+              SoupServerMessage *msg,
+              OwAuthIdentity    *identity)
+{
+  g_autoptr(JsonObject) body = parse_body (msg, TRUE);
+  const char *service, *category;
+  gboolean green;
+  Op *op;
+
+  if (body == NULL ||
+      !member_string (msg, body, "service", TRUE, 64, &service) ||
+      !member_boolean (msg, body, "green", &green) ||
+      !member_string (msg, body, "green_category", FALSE, 32, &category))
+    {
+      ow_auth_identity_free (identity);
+      return;
+    }
+  op = op_new (self, msg, run_issue, identity);
+  op->service = g_strdup (service);
+  op->green = green;
+  op->green_category = green ? g_strdup (category) : NULL;
+  op_submit (self, op);
+}
+
+static void
+handle_window_action (OwServer          *self,
+                      SoupServerMessage *msg,
+                      OwAuthIdentity    *identity,
+                      const char        *window,
+                      const char        *action_name)
+{
+  g_autoptr(JsonObject) body = NULL;
+  OwWindowAction action;
+  const char *reason = NULL, *to_step = NULL, *to_window = NULL;
+  char **missing = NULL;
+  Op *op;
+
+  if (!ow_hall_window_action_from_string (action_name, &action))
+    {
+      respond_errorf (msg, 404, "not_found", "no window action '%s'", action_name);
+      ow_auth_identity_free (identity);
+      return;
+    }
+  if (g_strcmp0 (identity->window, window) != 0)
+    {
+      if (identity->window != NULL)
+        respond_errorf (msg, 403, "forbidden", "you are signed in at window %s, not %s", identity->window, window);
+      else
+        respond_errorf (msg, 403, "forbidden", "sign in at window %s to act there", window);
+      ow_auth_identity_free (identity);
+      return;
+    }
+  body = parse_body (msg, FALSE);
+  if (body == NULL ||
+      !member_string (msg, body, "reason", FALSE, TEXT_MAX, &reason) ||
+      (action == OW_WINDOW_TRANSFER &&
+       (!member_string (msg, body, "to_step", FALSE, 128, &to_step) ||
+        !member_string (msg, body, "to_window", FALSE, 64, &to_window))) ||
+      (action == OW_WINDOW_RETURN && !member_string_array (msg, body, "missing", &missing)))
+    {
+      ow_auth_identity_free (identity);
+      return;
+    }
+  op = op_new (self, msg, run_window, identity);
+  op->window = g_strdup (window);
+  op->action = action;
+  op->reason = g_strdup (reason);
+  op->to_step = g_strdup (to_step);
+  op->to_window = g_strdup (to_window);
+  op->missing = missing;
+  op_submit (self, op);
+}
+
+static void
+handle_rating (OwServer          *self,
+               SoupServerMessage *msg,
+               const char        *token)
+{
+  g_autoptr(JsonObject) body = parse_body (msg, TRUE);
+  const char *comment;
+  gint64 level;
+  Op *op;
+
+  if (body == NULL ||
+      !member_int (msg, body, "level", OW_RATING_MIN, OW_RATING_MAX, &level) ||
+      !member_string (msg, body, "comment", FALSE, OW_RATING_COMMENT_MAX, &comment))
+    return;
+  op = op_new (self, msg, run_rate, NULL);
+  op->token = g_strdup (token);
+  op->level = (int) level;
+  op->comment = g_strdup (comment);
+  op_submit (self, op);
+}
+
+static void
+handle_form_rating (OwServer          *self,
+                    SoupServerMessage *msg,
+                    const char        *token)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autoptr(GBytes) bytes = soup_message_body_flatten (body);
+  g_autofree char *text = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  g_autoptr(GHashTable) form = NULL;
+  const char *level_text, *comment;
+  guint64 level = 0;
+  Op *op;
+
+  form = soup_form_decode (text);
+  level_text = g_hash_table_lookup (form, "level");
+  comment = g_hash_table_lookup (form, "comment");
+  if (level_text == NULL ||
+      !g_ascii_string_to_unsigned (level_text, 10, OW_RATING_MIN, OW_RATING_MAX, &level, NULL) ||
+      (comment != NULL && !g_utf8_validate (comment, -1, NULL)))
+    {
+      const char *lang = ow_server_pick_language (
+        soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Accept-Language"));
+
+      ow_server_use_language (lang);
+      respond_html (msg, 400, ow_server_page_message (lang, _("Rating not recorded"),
+                                                      _("Please choose one of the five levels.")));
+      return;
+    }
+  op = op_new (self, msg, run_rate, NULL);
+  op->token = g_strdup (token);
+  op->level = (int) level;
+  op->comment = g_strdup (comment);
+  op->redirect = g_strdup_printf ("/t/%s", token);
+  op_submit (self, op);
+}
+
+static void
+handle_status_page (OwServer          *self,
+                    SoupServerMessage *msg,
+                    const char        *token)
+{
+  const char *lang = ow_server_pick_language (
+    soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Accept-Language"));
+  g_autoptr(JsonObject) ticket = NULL;
+  g_autoptr(GError) error = NULL;
+
+  ow_server_use_language (lang);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Content-Language",
+                                g_str_equal (lang, "zh_CN") ? "zh-CN" : "en");
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Vary", "Accept-Language");
+  ticket = ow_public_ticket (self->hall, token, &error);
+  if (ticket == NULL)
+    {
+      if (g_error_matches (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND))
+        respond_html (msg, 404, ow_server_page_message (lang, _("No such ticket"),
+                                                        _("Please check the link on your ticket.")));
+      else
+        respond_gerror (msg, error);
+      return;
+    }
+  respond_html (msg, 200, ow_server_page_ticket (ticket, token, lang));
+}
+
+static void
+handle_audit (OwServer          *self,
+              SoupServerMessage *msg,
+              GHashTable        *query)
+{
+  g_autoptr(JsonArray) events = NULL;
+  g_autoptr(JsonObject) result = json_object_new ();
+  g_autoptr(GError) error = NULL;
+  guint64 since, limit;
+
+  if (!query_uint (msg, query, "since", G_MAXINT64, 0, &since) ||
+      !query_uint (msg, query, "limit", AUDIT_LIMIT_MAX, 100, &limit))
+    return;
+  events = ow_feed_read (self->db, (gint64) since, (guint) limit, &error);
+  if (events == NULL)
+    {
+      respond_gerror (msg, error);
+      return;
+    }
+  json_object_set_int_member (result, "head_seq", ow_audit_head_seq (self->db));
+  json_object_set_array_member (result, "events", g_steal_pointer (&events));
+  respond_object (msg, 200, result);
+}
+
+static void
+handle_verify (OwServer          *self,
+               SoupServerMessage *msg)
+{
+  g_auto(OwAuditVerdict) verdict = { 0 };
+  g_autoptr(JsonObject) result = json_object_new ();
+  g_autoptr(GError) error = NULL;
+  char head[OW_AUDIT_HASH_LEN * 2 + 1];
+
+  if (!ow_audit_verify (self->db, 0, NULL, &verdict, &error))
+    {
+      respond_gerror (msg, error);
+      return;
+    }
+  json_object_set_boolean_member (result, "ok", verdict.ok);
+  json_object_set_int_member (result, "events", verdict.events);
+  json_object_set_int_member (result, "head_seq", verdict.head_seq);
+  if (verdict.ok)
+    {
+      for (guint i = 0; i < OW_AUDIT_HASH_LEN; i++)
+        g_snprintf (head + 2 * i, 3, "%02x", verdict.head[i]);
+      json_object_set_string_member (result, "head", head);
+    }
+  else
+    {
+      json_object_set_int_member (result, "first_bad_seq", verdict.first_bad_seq);
+      json_object_set_string_member (result, "reason", verdict.reason);
+    }
+  respond_object (msg, 200, result);
+}
+
+static void
+handle_stats (OwServer          *self,
+              SoupServerMessage *msg,
+              GHashTable        *query)
+{
+  g_autoptr(JsonObject) stats = NULL;
+  g_autoptr(JsonObject) ratings = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *from = query != NULL ? g_hash_table_lookup (query, "from") : NULL;
+  const char *to = query != NULL ? g_hash_table_lookup (query, "to") : NULL;
+
+  if ((from != NULL && !valid_day (from)) || (to != NULL && !valid_day (to)))
+    {
+      respond_error (msg, 400, "invalid", "'from' and 'to' are days, YYYY-MM-DD");
+      return;
+    }
+  if (from == NULL)
+    from = to;
+  if (to == NULL)
+    to = from;
+  if (from != NULL && strcmp (from, to) > 0)
+    {
+      respond_error (msg, 400, "invalid", "'from' is after 'to'");
+      return;
+    }
+  stats = ow_stats_query (self->db, self->clock, from, to, &error);
+  if (stats == NULL)
+    {
+      respond_gerror (msg, error);
+      return;
+    }
+  ratings = ow_public_rating_stats (self->hall, json_object_get_string_member_with_default (stats, "from", from),
+                                    json_object_get_string_member_with_default (stats, "to", to), &error);
+  if (ratings == NULL)
+    {
+      respond_gerror (msg, error);
+      return;
+    }
+  json_object_set_object_member (stats, "ratings", g_steal_pointer (&ratings));
+  respond_object (msg, 200, stats);
+}
+
+static void
+respond_array (SoupServerMessage *msg,
+               const char        *member,
+               JsonArray         *array,
+               const GError      *error)
+{
+  g_autoptr(JsonObject) result = NULL;
+
+  if (array == NULL)
+    {
+      respond_gerror (msg, error);
+      return;
+    }
+  result = json_object_new ();
+  json_object_set_array_member (result, member, array);
+  respond_object (msg, 200, result);
+}
+
+static void
+handle_staff_add (OwServer          *self,
+                  SoupServerMessage *msg,
+                  OwAuthIdentity    *identity)
+{
+  g_autoptr(JsonObject) body = parse_body (msg, TRUE);
+  g_autoptr(JsonObject) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *terminal = request_terminal (msg);
+  const char *id, *name, *role, *pin;
+  OwActor actor = { identity->actor, terminal };
+
+  if (body == NULL ||
+      !member_string (msg, body, "id", TRUE, 64, &id) ||
+      !member_string (msg, body, "name", TRUE, 64, &name) ||
+      !member_string (msg, body, "role", TRUE, 16, &role) ||
+      !member_string (msg, body, "pin", TRUE, 16, &pin))
+    return;
+  /* On its own like a login: hashing the PIN takes a while on purpose. */
+  if (!ow_hall_add_staff (self->hall, &actor, id, name, role, pin, &error))
+    {
+      respond_gerror (msg, error);
+      return;
+    }
+  result = json_object_new ();
+  json_object_set_string_member (result, "id", id);
+  json_object_set_string_member (result, "role", role);
+  respond_object (msg, 201, result);
+  broadcast (self);
+}
+
+/* Splits the path into percent-decoded segments; NULL when one is not valid UTF-8. */
+static char **
+path_segments (const char *path)
+{
+  g_auto(GStrv) raw = g_strsplit (path + (path[0] == '/'), "/", 8);
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; raw[i] != NULL; i++)
+    {
+      char *segment = g_uri_unescape_string (raw[i], NULL);
+
+      if (segment == NULL || !g_utf8_validate (segment, -1, NULL) || strlen (segment) > 256)
+        {
+          g_free (segment);
+          return NULL;
+        }
+      g_ptr_array_add (out, segment);
+    }
+  /* A trailing slash is not a segment. */
+  if (out->len > 0 && *(char *) g_ptr_array_index (out, out->len - 1) == '\0')
+    g_ptr_array_remove_index (out, out->len - 1);
+  g_ptr_array_add (out, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&out), FALSE);
+}
+
+static gboolean
+method_is (SoupServerMessage *msg,
+           const char        *method,
+           gboolean          *matched)
+{
+  *matched = TRUE;
+  if (g_str_equal (soup_server_message_get_method (msg), method))
+    return TRUE;
+  respond_errorf (msg, 405, "method_not_allowed", "use %s here", method);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", method);
+  return FALSE;
+}
+
+static void
+handler_cb (SoupServer        *server,
+            SoupServerMessage *msg,
+            const char        *path,
+            GHashTable        *query,
+            gpointer           data)
+{
+  OwServer *self = data;
+  g_auto(GStrv) seg = NULL;
+  const char *method = soup_server_message_get_method (msg);
+  gboolean get = g_str_equal (method, "GET");
+  gboolean matched = FALSE;
+  OwAuthIdentity *identity = NULL;
+  guint n;
+
+  if (query != NULL)
+    {
+      GHashTableIter iter;
+      gpointer key, value;
+
+      g_hash_table_iter_init (&iter, query);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        if (!g_utf8_validate (key, -1, NULL) || !g_utf8_validate (value, -1, NULL))
+          {
+            respond_error (msg, 400, "invalid", "the query is not valid UTF-8");
+            return;
+          }
+    }
+
+  seg = path_segments (path);
+  if (seg == NULL)
+    {
+      respond_error (msg, 400, "invalid", "the path is not valid UTF-8");
+      return;
+    }
+  n = g_strv_length (seg);
+
+#define ROUTE(cond) if (!matched && (cond))
+#define NEED(m) if (!method_is (msg, m, &matched)) return
+#define AUTH(roles) if (!authorize (self, msg, roles, &identity)) return
+
+  ROUTE (n == 1 && g_str_equal (seg[0], "healthz"))
+    {
+      g_autoptr(JsonObject) result = json_object_new ();
+
+      NEED ("GET");
+      json_object_set_string_member (result, "status", "ok");
+      respond_object (msg, 200, result);
+      return;
+    }
+
+  ROUTE (n == 2 && g_str_equal (seg[0], "t"))
+    {
+      NEED ("GET");
+      handle_status_page (self, msg, seg[1]);
+      return;
+    }
+
+  ROUTE (n == 3 && g_str_equal (seg[0], "t") && g_str_equal (seg[2], "rating"))
+    {
+      NEED ("POST");
+      handle_form_rating (self, msg, seg[1]);
+      return;
+    }
+
+  if (n < 3 || !g_str_equal (seg[0], "api") || !g_str_equal (seg[1], "v1"))
+    {
+      respond_errorf (msg, 404, "not_found", "nothing at %s", path);
+      return;
+    }
+
+  ROUTE (n == 3 && g_str_equal (seg[2], "login"))
+    {
+      NEED ("POST");
+      handle_login (self, msg);
+      return;
+    }
+
+  ROUTE (n == 3 && g_str_equal (seg[2], "logout"))
+    {
+      NEED ("POST");
+      AUTH (ROLE_STAFF);
+      op_submit (self, op_new (self, msg, run_logout, identity));
+      return;
+    }
+
+  ROUTE (n == 3 && g_str_equal (seg[2], "catalog"))
+    {
+      g_autoptr(OwAuthIdentity) who = NULL;
+
+      if (get)
+        {
+          g_autoptr(JsonObject) catalog = NULL;
+          g_autoptr(GError) error = NULL;
+
+          AUTH (ROLE_ANY);
+          who = identity;
+          catalog = ow_catalog_export (self->db, &error);
+          if (catalog == NULL)
+            respond_gerror (msg, error);
+          else
+            respond_object (msg, 200, catalog);
+          return;
+        }
+      NEED ("PUT");
+      AUTH (ROLE_ADMIN);
+      {
+        Op *op = op_new (self, msg, run_catalog_import, identity);
+        g_autoptr(JsonObject) check = parse_body (msg, TRUE);
+
+        if (check == NULL)
+          {
+            op_free (op);
+            return;
+          }
+        op->body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+        op_submit (self, op);
+      }
+      return;
+    }
+
+  ROUTE (n == 3 && g_str_equal (seg[2], "tickets"))
+    {
+      NEED ("POST");
+      AUTH (ROLE_KIOSK);
+      handle_issue (self, msg, identity);
+      return;
+    }
+
+  ROUTE (n == 4 && g_str_equal (seg[2], "tickets"))
+    {
+      g_autoptr(JsonObject) ticket = NULL;
+      g_autoptr(GError) error = NULL;
+
+      NEED ("GET");
+      ticket = ow_public_ticket (self->hall, seg[3], &error);
+      if (ticket == NULL)
+        respond_gerror (msg, error);
+      else
+        respond_object (msg, 200, ticket);
+      return;
+    }
+
+  ROUTE (n == 5 && g_str_equal (seg[2], "tickets") && g_str_equal (seg[4], "rating"))
+    {
+      NEED ("POST");
+      handle_rating (self, msg, seg[3]);
+      return;
+    }
+
+  ROUTE (n == 3 && g_str_equal (seg[2], "windows"))
+    {
+      g_autoptr(OwAuthIdentity) who = NULL;
+      g_autoptr(GError) error = NULL;
+
+      NEED ("GET");
+      AUTH (ROLE_BOARD | ROLE_STAFF);
+      who = identity;
+      respond_array (msg, "windows", ow_hall_list_windows (self->hall, &error), error);
+      return;
+    }
+
+  ROUTE (n == 4 && g_str_equal (seg[2], "windows"))
+    {
+      g_autoptr(OwAuthIdentity) who = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonObject) window = NULL;
+      JsonArray *waiting;
+
+      NEED ("GET");
+      AUTH (ROLE_STAFF);
+      who = identity;
+      if (role_of (who) == ROLE_COUNTER && g_strcmp0 (who->window, seg[3]) != 0)
+        {
+          respond_errorf (msg, 403, "forbidden", "you are signed in at window %s, not %s",
+                          who->window != NULL ? who->window : "-", seg[3]);
+          return;
+        }
+      window = ow_hall_get_window (self->hall, seg[3], &error);
+      waiting = window != NULL ? ow_hall_list_waiting (self->hall, seg[3], &error) : NULL;
+      if (waiting == NULL)
+        {
+          respond_gerror (msg, error);
+          return;
+        }
+      json_object_set_array_member (window, "waiting_list", waiting);
+      respond_object (msg, 200, window);
+      return;
+    }
+
+  ROUTE (n == 5 && g_str_equal (seg[2], "windows"))
+    {
+      NEED ("POST");
+      AUTH (ROLE_STAFF);
+      handle_window_action (self, msg, identity, seg[3], seg[4]);
+      return;
+    }
+
+  ROUTE (n == 3 && g_str_equal (seg[2], "queues"))
+    {
+      g_autoptr(OwAuthIdentity) who = NULL;
+      g_autoptr(GError) error = NULL;
+
+      NEED ("GET");
+      AUTH (ROLE_ANY);
+      who = identity;
+      respond_array (msg, "queues", ow_hall_list_queues (self->hall, &error), error);
+      return;
+    }
+
+  ROUTE (n == 3 && g_str_equal (seg[2], "audit"))
+    {
+      g_autoptr(OwAuthIdentity) who = NULL;
+
+      NEED ("GET");
+      AUTH (ROLE_SUPERVISOR | ROLE_ADMIN);
+      who = identity;
+      handle_audit (self, msg, query);
+      return;
+    }
+
+  ROUTE (n == 4 && g_str_equal (seg[2], "audit") && g_str_equal (seg[3], "verify"))
+    {
+      g_autoptr(OwAuthIdentity) who = NULL;
+
+      NEED ("GET");
+      AUTH (ROLE_SUPERVISOR | ROLE_ADMIN);
+      who = identity;
+      handle_verify (self, msg);
+      return;
+    }
+
+  ROUTE (n == 3 && g_str_equal (seg[2], "stats"))
+    {
+      g_autoptr(OwAuthIdentity) who = NULL;
+
+      NEED ("GET");
+      AUTH (ROLE_SUPERVISOR | ROLE_ADMIN);
+      who = identity;
+      handle_stats (self, msg, query);
+      return;
+    }
+
+  ROUTE (n == 3 && g_str_equal (seg[2], "staff"))
+    {
+      g_autoptr(OwAuthIdentity) who = NULL;
+
+      if (get)
+        {
+          g_autoptr(GError) error = NULL;
+
+          AUTH (ROLE_ADMIN);
+          who = identity;
+          respond_array (msg, "staff", ow_hall_list_staff (self->hall, &error), error);
+          return;
+        }
+      NEED ("POST");
+      AUTH (ROLE_ADMIN);
+      who = identity;
+      handle_staff_add (self, msg, who);
+      return;
+    }
+
+  ROUTE (n == 3 && g_str_equal (seg[2], "devices"))
+    {
+      g_autoptr(OwAuthIdentity) who = NULL;
+      g_autoptr(JsonObject) body = NULL;
+      const char *name, *role;
+      Op *op;
+
+      if (get)
+        {
+          g_autoptr(GError) error = NULL;
+
+          AUTH (ROLE_ADMIN);
+          who = identity;
+          respond_array (msg, "devices", ow_auth_device_list (self->hall, &error), error);
+          return;
+        }
+      NEED ("POST");
+      AUTH (ROLE_ADMIN);
+      who = identity;
+      body = parse_body (msg, TRUE);
+      if (body == NULL ||
+          !member_string (msg, body, "name", TRUE, 64, &name) ||
+          !member_string (msg, body, "role", TRUE, 16, &role))
+        return;
+      op = op_new (self, msg, run_device_add, g_steal_pointer (&who));
+      op->window = g_strdup (name);
+      op->service = g_strdup (role);
+      op_submit (self, op);
+      return;
+    }
+
+  ROUTE (n == 5 && g_str_equal (seg[2], "devices") && g_str_equal (seg[4], "revoke"))
+    {
+      Op *op;
+
+      NEED ("POST");
+      AUTH (ROLE_ADMIN);
+      op = op_new (self, msg, run_device_revoke, identity);
+      op->window = g_strdup (seg[3]);
+      op_submit (self, op);
+      return;
+    }
+
+#undef ROUTE
+#undef NEED
+#undef AUTH
+
+  if (!matched)
+    respond_errorf (msg, 404, "not_found", "nothing at %s", path);
+}
+
+/* Object */
+
+static void
+ow_server_dispose (GObject *object)
+{
+  OwServer *self = OW_SERVER (object);
+
+  ow_server_stop (self);
+  g_clear_object (&self->soup);
+  g_clear_object (&self->hall);
+  g_clear_object (&self->clock);
+  g_clear_object (&self->db);
+  G_OBJECT_CLASS (ow_server_parent_class)->dispose (object);
+}
+
+static void
+ow_server_finalize (GObject *object)
+{
+  OwServer *self = OW_SERVER (object);
+
+  g_clear_pointer (&self->subscribers, g_ptr_array_unref);
+  g_free (self->listen);
+  g_free (self->url);
+  G_OBJECT_CLASS (ow_server_parent_class)->finalize (object);
+}
+
+static void
+ow_server_class_init (OwServerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = ow_server_dispose;
+  object_class->finalize = ow_server_finalize;
+}
+
+static void
+ow_server_init (OwServer *self)
+{
+  g_queue_init (&self->pending);
+  self->subscribers = g_ptr_array_new_with_free_func ((GDestroyNotify) subscriber_free);
+}
+
+OwServer *
+ow_server_new (const OwServerOptions  *options,
+               GError                **error)
+{
+  g_autoptr(OwServer) self = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+
+  g_return_val_if_fail (options != NULL && options->db_path != NULL, NULL);
+
+  if ((options->tls_cert == NULL) != (options->tls_key == NULL))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "--tls-cert and --tls-key go together");
+      return NULL;
+    }
+  if (options->tls_cert != NULL)
+    {
+      certificate = g_tls_certificate_new_from_files (options->tls_cert, options->tls_key, error);
+      if (certificate == NULL)
+        return NULL;
+    }
+
+  self = g_object_new (OW_TYPE_SERVER, NULL);
+  self->db = ow_db_open (options->db_path, error);
+  if (self->db == NULL)
+    return NULL;
+  /* The shipped programs use the real clock only. */
+  self->clock = ow_clock_new_system ();
+  self->hall = ow_hall_new (self->db, self->clock);
+  self->listen = g_strdup (options->listen != NULL ? options->listen : "127.0.0.1:8080");
+  self->group_commit = !options->no_group_commit;
+  self->keepalive_s = options->keepalive_s > 0 ? options->keepalive_s : KEEPALIVE_DEFAULT_S;
+  self->tls = certificate != NULL;
+  self->broadcast_seq = ow_audit_head_seq (self->db);
+
+  self->soup = soup_server_new ("server-header", "onewindow/" PACKAGE_VERSION " ",
+                                "tls-certificate", certificate,
+                                NULL);
+  soup_server_add_early_handler (self->soup, NULL, early_cb, self, NULL);
+  soup_server_add_early_handler (self->soup, "/api/v1/events", early_cb, self, NULL);
+  soup_server_add_handler (self->soup, NULL, handler_cb, self, NULL);
+  soup_server_add_websocket_handler (self->soup, "/api/v1/events", NULL, NULL, websocket_cb, self, NULL);
+  return g_steal_pointer (&self);
+}
+
+static gboolean
+parse_listen (const char  *text,
+              char       **host,
+              guint16     *port,
+              GError     **error)
+{
+  const char *colon = strrchr (text, ':');
+  guint64 value;
+
+  if (colon == NULL || colon == text ||
+      !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &value, NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "--listen takes HOST:PORT, not '%s'", text);
+      return FALSE;
+    }
+  if (text[0] == '[' && colon[-1] == ']')
+    *host = g_strndup (text + 1, colon - text - 2);
+  else
+    *host = g_strndup (text, colon - text);
+  *port = (guint16) value;
+  return TRUE;
+}
+
+gboolean
+ow_server_start (OwServer  *self,
+                 GError   **error)
+{
+  g_autofree char *host = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  GSList *uris;
+  guint16 port;
+
+  g_return_val_if_fail (OW_IS_SERVER (self), FALSE);
+
+  if (!parse_listen (self->listen, &host, &port, error))
+    return FALSE;
+  address = g_inet_socket_address_new_from_string (host, port);
+  if (address == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "--listen: '%s' is not an IP address", host);
+      return FALSE;
+    }
+  if (!soup_server_listen (self->soup, address, self->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
+    return FALSE;
+
+  uris = soup_server_get_uris (self->soup);
+  if (uris != NULL)
+    {
+      GUri *uri = uris->data;
+      g_autofree char *text = g_uri_to_string (uri);
+
+      self->url = g_strdup (text);
+      while (g_str_has_suffix (self->url, "/"))
+        self->url[strlen (self->url) - 1] = '\0';
+    }
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  self->poll_source = g_timeout_add (POLL_INTERVAL_MS, poll_cb, self);
+  return TRUE;
+}
+
+const char *
+ow_server_get_url (OwServer *self)
+{
+  g_return_val_if_fail (OW_IS_SERVER (self), NULL);
+  return self->url;
+}
+
+void
+ow_server_stop (OwServer *self)
+{
+  g_return_if_fail (OW_IS_SERVER (self));
+
+  g_clear_handle_id (&self->flush_source, g_source_remove);
+  while (!g_queue_is_empty (&self->pending))
+    flush_pending (self);
+  g_clear_handle_id (&self->poll_source, g_source_remove);
+  g_clear_handle_id (&self->catchup_source, g_source_remove);
+  while (self->subscribers != NULL && self->subscribers->len > 0)
+    {
+      Subscriber *sub = g_ptr_array_steal_index (self->subscribers, self->subscribers->len - 1);
+
+      if (subscriber_open (sub))
+        soup_websocket_connection_close (sub->conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server stopping");
+      subscriber_free (sub);
+    }
+  if (self->soup != NULL)
+    soup_server_disconnect (self->soup);
+  if (self->batches > 0)
+    g_message ("group commit: %" G_GUINT64_FORMAT " batches, %.1f writes per commit on average",
+               self->batches, (double) self->batched_ops / self->batches);
+}

@@ -1,0 +1,1324 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "ow-core.h"
+#include "ow-test-server.h"
+
+#include <sodium.h>
+
+/* The hall server, black box: the real binary, a real database, real sockets. */
+
+static TestHall *hall;
+
+static char *
+issue_token (TestHall   *h,
+             const char *service,
+             char      **number)
+{
+  g_autofree char *body = g_strdup_printf ("{\"service\": \"%s\"}", service);
+  g_autoptr(JsonObject) ticket = test_http (h, "POST", "/api/v1/tickets", h->kiosk, body, 201);
+
+  if (number != NULL)
+    *number = g_strdup (json_object_get_string_member (ticket, "number"));
+  return g_strdup (json_object_get_string_member (ticket, "token"));
+}
+
+static JsonObject *
+act (TestHall   *h,
+     const char *token,
+     const char *window,
+     const char *action,
+     const char *body,
+     guint       expected)
+{
+  g_autofree char *path = g_strdup_printf ("/api/v1/windows/%s/%s", window, action);
+
+  return test_http (h, "POST", path, token, body, expected);
+}
+
+static void
+test_healthz (void)
+{
+  g_autoptr(JsonObject) result = test_http (hall, "GET", "/healthz", NULL, NULL, 200);
+
+  g_assert_cmpstr (json_object_get_string_member (result, "status"), ==, "ok");
+}
+
+/* The role matrix: every endpoint against every kind of caller. */
+
+typedef enum
+{
+  WHO_NONE,
+  WHO_BAD,
+  WHO_REVOKED_DEVICE,
+  WHO_EXPIRED,
+  WHO_LOGGED_OUT,
+  WHO_KIOSK,
+  WHO_BOARD,
+  WHO_COUNTER,        /* signed in at w1 */
+  WHO_SUPERVISOR,
+  WHO_ADMIN,
+  N_WHO
+} Who;
+
+static const char *who_names[] = {
+  "none", "bad", "revoked-device", "expired", "logged-out", "kiosk", "board", "counter@w1",
+  "supervisor", "admin",
+};
+
+enum { K = 1 << WHO_KIOSK, B = 1 << WHO_BOARD, C = 1 << WHO_COUNTER, S = 1 << WHO_SUPERVISOR,
+       A = 1 << WHO_ADMIN, PUB = 1 << 30 };
+
+typedef struct
+{
+  const char *method;
+  const char *path;
+  const char *body;
+  guint       allowed;
+} Endpoint;
+
+static void
+expire_session (const char *token)
+{
+  g_autoptr(OwDb) db = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sql = NULL;
+  guint8 hash[32];
+  char hex[65];
+
+  /* The server keeps sessions in the database; age one there, as time would. */
+  crypto_generichash (hash, sizeof hash, (const guint8 *) token, strlen (token), NULL, 0);
+  sodium_bin2hex (hex, sizeof hex, hash, sizeof hash);
+  db = ow_db_open (hall->db, &error);
+  g_assert_no_error (error);
+  sql = g_strdup_printf ("UPDATE sessions SET expires_at = 1 WHERE token_hash = x'%s'", hex);
+  g_assert_true (ow_db_exec (db, sql, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_changes (ow_db_get_handle (db)), ==, 1);
+}
+
+static void
+test_role_matrix (void)
+{
+  g_autofree char *ticket = issue_token (hall, "biz-reg", NULL);
+  g_autofree char *ticket_path = g_strdup_printf ("/api/v1/tickets/%s", ticket);
+  g_autofree char *rating_path = g_strdup_printf ("/api/v1/tickets/%s/rating", ticket);
+  g_autofree char *page_path = g_strdup_printf ("/t/%s", ticket);
+  g_autofree char *catalog = NULL;
+  char *tokens[N_WHO] = { NULL };
+  g_autofree char *logout_token = NULL;
+  gsize catalog_len = 0;
+
+  g_assert_true (g_file_get_contents (hall->catalog, &catalog, &catalog_len, NULL));
+
+  tokens[WHO_BAD] = g_strdup ("ows_thisisnotatoken");
+  tokens[WHO_REVOKED_DEVICE] = g_strdup (hall->revoked);
+  tokens[WHO_EXPIRED] = test_login (hall, "c2", PIN_COUNTER, "w2");
+  expire_session (tokens[WHO_EXPIRED]);
+  tokens[WHO_LOGGED_OUT] = test_login (hall, "c3", PIN_COUNTER, "w3");
+  g_clear_pointer (&logout_token, g_free);
+  {
+    g_autoptr(JsonObject) out = test_http (hall, "POST", "/api/v1/logout", tokens[WHO_LOGGED_OUT], NULL, 200);
+  }
+  tokens[WHO_KIOSK] = g_strdup (hall->kiosk);
+  tokens[WHO_BOARD] = g_strdup (hall->board);
+  tokens[WHO_COUNTER] = test_login (hall, "c1", PIN_COUNTER, "w1");
+  tokens[WHO_SUPERVISOR] = test_login (hall, "super", PIN_SUPERVISOR, NULL);
+  tokens[WHO_ADMIN] = test_login (hall, "admin", PIN_ADMIN, NULL);
+
+  {
+    /* Window actions answer something other than 401/403 when allowed: resume on a window
+     * that is not paused is a 409. */
+    const Endpoint endpoints[] = {
+      { "GET", "/api/v1/catalog", NULL, K | B | C | S | A },
+      { "PUT", "/api/v1/catalog", catalog, A },
+      { "POST", "/api/v1/tickets", "{\"service\": \"edu-enrol\"}", K },
+      { "GET", ticket_path, NULL, PUB },
+      { "POST", rating_path, "{\"level\": 5}", PUB },
+      { "GET", page_path, NULL, PUB },
+      { "POST", "/api/v1/windows/w1/resume", NULL, C },
+      { "POST", "/api/v1/windows/w1/call", NULL, C },
+      { "POST", "/api/v1/windows/w1/recall", NULL, C },
+      { "POST", "/api/v1/windows/w1/no-show", NULL, C },
+      { "POST", "/api/v1/windows/w1/start", NULL, C },
+      { "POST", "/api/v1/windows/w1/complete", NULL, C },
+      { "POST", "/api/v1/windows/w1/return", "{\"missing\": [\"id-card\"]}", C },
+      { "POST", "/api/v1/windows/w1/transfer", "{\"to_window\": \"w2\", \"reason\": \"r\"}", C },
+      { "POST", "/api/v1/windows/w1/pause", "{\"reason\": \"lunch\"}", C },
+      { "POST", "/api/v1/windows/w1/resume", NULL, C },
+      { "POST", "/api/v1/windows/w2/call", NULL, 0 },
+      { "POST", "/api/v1/windows/w2/pause", NULL, 0 },
+      { "GET", "/api/v1/windows", NULL, B | C | S | A },
+      { "GET", "/api/v1/windows/w1", NULL, C | S | A },
+      { "GET", "/api/v1/windows/w2", NULL, S | A },
+      { "GET", "/api/v1/queues", NULL, K | B | C | S | A },
+      { "GET", "/api/v1/events", NULL, K | B | C | S | A },
+      { "GET", "/api/v1/audit?since=0&limit=5", NULL, S | A },
+      { "GET", "/api/v1/audit/verify", NULL, S | A },
+      { "GET", "/api/v1/stats", NULL, S | A },
+      { "GET", "/api/v1/staff", NULL, A },
+      { "POST", "/api/v1/staff", "{}", A },
+      { "GET", "/api/v1/devices", NULL, A },
+      { "POST", "/api/v1/devices", "{}", A },
+      { "POST", "/api/v1/devices/nobody/revoke", NULL, A },
+      { "POST", "/api/v1/logout", "{}", 0 },   /* staff: tested below, it would end the session */
+    };
+
+    for (guint e = 0; e < G_N_ELEMENTS (endpoints); e++)
+      for (Who who = 0; who < N_WHO; who++)
+        {
+          const Endpoint *ep = &endpoints[e];
+          g_autoptr(JsonNode) node = NULL;
+          g_autofree char *text = NULL;
+          guint status = 0;
+          gboolean authenticated = who >= WHO_KIOSK;
+
+          if (g_str_equal (ep->path, "/api/v1/logout") && (who == WHO_COUNTER || who == WHO_SUPERVISOR || who == WHO_ADMIN))
+            continue;
+          node = test_http_raw (hall, ep->method, ep->path, tokens[who], ep->body, -1, &status, &text);
+          if (ep->allowed & PUB)
+            {
+              if (status == 401 || status == 403)
+                g_error ("%s %s as %s: public, yet %u: %s", ep->method, ep->path, who_names[who], status, text);
+            }
+          else if (!authenticated)
+            {
+              if (status != 401)
+                g_error ("%s %s as %s: expected 401, got %u: %s", ep->method, ep->path, who_names[who], status, text);
+            }
+          else if (ep->allowed & (1u << who))
+            {
+              if (status == 401 || status == 403 || status >= 500)
+                g_error ("%s %s as %s: allowed, yet %u: %s", ep->method, ep->path, who_names[who], status, text);
+            }
+          else if (status != 403)
+            g_error ("%s %s as %s: expected 403, got %u: %s", ep->method, ep->path, who_names[who], status, text);
+
+          /* Every error is {"error": {"code", "message"}}; the status page is HTML. */
+          if (status >= 400 && !g_str_has_prefix (ep->path, "/t/"))
+            {
+              g_assert_nonnull (node);
+              g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+              g_assert_nonnull (json_object_get_object_member (json_node_get_object (node), "error"));
+            }
+        }
+  }
+
+  /* Staff sign out; a signed-out token is dead, and signing out twice is a 401. */
+  {
+    g_autoptr(JsonObject) out = test_http (hall, "POST", "/api/v1/logout", tokens[WHO_SUPERVISOR], NULL, 200);
+    g_autoptr(JsonObject) again = test_http (hall, "POST", "/api/v1/logout", tokens[WHO_SUPERVISOR], NULL, 401);
+    g_autoptr(JsonObject) dead = test_http (hall, "GET", "/api/v1/stats", tokens[WHO_SUPERVISOR], NULL, 401);
+    g_autoptr(JsonObject) expired = test_http (hall, "GET", "/api/v1/windows", tokens[WHO_EXPIRED], NULL, 401);
+
+    g_assert_nonnull (strstr (json_object_get_string_member (json_object_get_object_member (expired, "error"), "message"),
+                              "expired"));
+  }
+
+  /* Signing in at a window replaces whoever sat there. */
+  {
+    g_autofree char *first = test_login (hall, "c4", PIN_COUNTER, "w4");
+    g_autofree char *second = test_login (hall, "c5", PIN_COUNTER, "w4");
+    g_autoptr(JsonObject) old = act (hall, first, "w4", "call", NULL, 401);
+    g_autoptr(JsonObject) now = act (hall, second, "w4", "call", NULL, 200);
+  }
+
+  /* Counter staff must say where they sit; unknown windows are refused before the PIN. */
+  {
+    g_autoptr(JsonObject) nowhere = test_http (hall, "POST", "/api/v1/login", NULL,
+                                               "{\"staff\": \"c6\", \"pin\": \"" PIN_COUNTER "\"}", 400);
+    g_autoptr(JsonObject) unknown = test_http (hall, "POST", "/api/v1/login", NULL,
+                                               "{\"staff\": \"c6\", \"pin\": \"" PIN_COUNTER "\", \"window\": \"w99\"}", 404);
+  }
+
+  for (Who who = 0; who < N_WHO; who++)
+    g_free (tokens[who]);
+}
+
+static void
+test_lockout (void)
+{
+  g_autoptr(JsonObject) audit = NULL;
+  g_autofree char *admin = test_login (hall, "admin", PIN_ADMIN, NULL);
+  g_autofree char *body = NULL;
+  JsonArray *events;
+  gboolean locked_logged = FALSE;
+
+  {
+    g_autoptr(JsonObject) added = test_http (hall, "POST", "/api/v1/staff", admin,
+                                             "{\"id\": \"locky\", \"name\": \"L\", \"role\": \"counter\", \"pin\": \"4321\"}",
+                                             201);
+  }
+  for (int i = 1; i <= 5; i++)
+    {
+      g_autoptr(JsonObject) result = test_http (hall, "POST", "/api/v1/login", NULL,
+                                                "{\"staff\": \"locky\", \"pin\": \"0000\", \"window\": \"w5\"}",
+                                                i < 5 ? 401 : 423);
+
+      g_assert_cmpstr (error_code (result), ==, i < 5 ? "auth" : "locked");
+    }
+  /* The right PIN does not help for 15 minutes. */
+  {
+    g_autoptr(JsonObject) result = test_http (hall, "POST", "/api/v1/login", NULL,
+                                              "{\"staff\": \"locky\", \"pin\": \"4321\", \"window\": \"w5\"}", 423);
+
+    g_assert_cmpstr (error_code (result), ==, "locked");
+  }
+  /* An unknown staff ID looks exactly like a wrong PIN. */
+  {
+    g_autoptr(JsonObject) result = test_http (hall, "POST", "/api/v1/login", NULL,
+                                              "{\"staff\": \"nobody\", \"pin\": \"4321\", \"window\": \"w5\"}", 401);
+
+    g_assert_cmpstr (error_code (result), ==, "auth");
+  }
+
+  audit = test_http (hall, "GET", "/api/v1/audit?since=0&limit=1000", admin, NULL, 200);
+  events = json_object_get_array_member (audit, "events");
+  for (guint i = 0; i < json_array_get_length (events); i++)
+    locked_logged |= g_strcmp0 (json_object_get_string_member (json_array_get_object_element (events, i), "action"),
+                                "staff_locked") == 0;
+  g_assert_true (locked_logged);
+}
+
+/* A whole visit through the API: issue, four steps at four windows, status, rating. */
+static JsonObject *
+call_until (TestHall   *h,
+            const char *session,
+            const char *window,
+            const char *number)
+{
+  /* Calls at @window, marking others no-show, until @number comes. */
+  for (int i = 0; i < 200; i++)
+    {
+      JsonObject *called = act (h, session, window, "call", NULL, 200);
+
+      g_assert_false (json_object_get_null_member (called, "ticket"));
+      if (g_strcmp0 (json_object_get_string_member (json_object_get_object_member (called, "ticket"), "number"),
+                     number) == 0)
+        return called;
+      json_object_unref (called);
+      json_object_unref (act (h, session, window, "no-show", NULL, 200));
+    }
+  g_assert_not_reached ();
+}
+
+static void
+finish_in_hand (TestHall   *h,
+                const char *session,
+                const char *window)
+{
+  g_autofree char *path = g_strdup_printf ("/api/v1/windows/%s/complete", window);
+  g_autoptr(JsonNode) node = NULL;
+  guint status;
+
+  node = test_http_raw (h, "POST", path, session, NULL, -1, &status, NULL);
+}
+
+static void
+test_visit (void)
+{
+  g_autofree char *number = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *status_path = NULL;
+  g_autofree char *rating_path = NULL;
+  g_autofree char *s1 = test_login (hall, "c1", PIN_COUNTER, "w1");
+  g_autofree char *s3 = test_login (hall, "c8", PIN_COUNTER, "w3");
+  g_autofree char *s4 = test_login (hall, "c4", PIN_COUNTER, "w4");
+  g_autofree char *s9 = test_login (hall, "c9", PIN_COUNTER, "w9");
+  g_autofree char *s10 = test_login (hall, "c10", PIN_COUNTER, "w10");
+
+  finish_in_hand (hall, s1, "w1");
+  finish_in_hand (hall, s3, "w3");
+  finish_in_hand (hall, s4, "w4");
+
+  {
+    g_autoptr(JsonObject) ticket = test_http (hall, "POST", "/api/v1/tickets", hall->kiosk,
+                                              "{\"service\": \"biz-reg\", \"green\": true, \"green_category\": \"elderly\"}", 201);
+    const char *url;
+
+    number = g_strdup (json_object_get_string_member (ticket, "number"));
+    token = g_strdup (json_object_get_string_member (ticket, "token"));
+    url = json_object_get_string_member (ticket, "status_url");
+    g_assert_true (g_str_has_suffix (url, token));
+    g_assert_nonnull (strstr (url, "/t/"));
+    g_assert_true (json_object_has_member (ticket, "estimated_wait_s"));
+    g_assert_cmpstr (json_object_get_string_member (ticket, "state"), ==, "waiting");
+    g_assert_true (json_object_get_boolean_member (ticket, "green"));
+    g_assert_cmpint (json_object_get_int_member (ticket, "ahead"), ==, 0);
+  }
+  status_path = g_strdup_printf ("/api/v1/tickets/%s", token);
+  rating_path = g_strdup_printf ("/api/v1/tickets/%s/rating", token);
+
+  /* The public status carries no personal data. */
+  {
+    g_autoptr(JsonObject) status = test_http (hall, "GET", status_path, NULL, NULL, 200);
+
+    g_assert_false (json_object_has_member (status, "green_category"));
+    g_assert_false (json_object_has_member (status, "history"));
+    g_assert_false (json_object_get_boolean_member (status, "can_rate"));
+    g_assert_true (json_object_get_null_member (status, "rating"));
+  }
+
+  /* Too early to rate. */
+  {
+    g_autoptr(JsonObject) early = test_http (hall, "POST", rating_path, NULL, "{\"level\": 5}", 409);
+
+    g_assert_cmpstr (error_code (early), ==, "wrong_state");
+  }
+
+  /* Green channel first: w1 (pre-review) calls our ticket at once. */
+  {
+    g_autoptr(JsonObject) called = act (hall, s1, "w1", "call", NULL, 200);
+    g_autoptr(JsonObject) recall = act (hall, s1, "w1", "recall", NULL, 200);
+    g_autoptr(JsonObject) start = act (hall, s1, "w1", "start", NULL, 200);
+    g_autoptr(JsonObject) busy = act (hall, s1, "w1", "call", NULL, 409);
+    g_autoptr(JsonObject) bad_return = act (hall, s1, "w1", "return", "{\"missing\": [\"no-such-doc\"]}", 404);
+    g_autoptr(JsonObject) done = act (hall, s1, "w1", "complete", NULL, 200);
+
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (called, "ticket"), "number"), ==, number);
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (called, "window"), "id"), ==, "w1");
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (recall, "ticket"), "recalls"), ==, 1);
+    g_assert_cmpstr (error_code (busy), ==, "window_busy");
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (done, "ticket"), "step"), ==,
+                     "biz-reg/accept");
+  }
+
+  /* Acceptance at w3: returned for missing documents, re-entry by the CLI. */
+  {
+    g_autoptr(JsonObject) called = call_until (hall, s3, "w3", number);
+    g_autoptr(JsonObject) returned = act (hall, s3, "w3", "return", "{\"missing\": [\"premises-proof\", \"id-card\"]}", 200);
+    g_autoptr(JsonObject) status = test_http (hall, "GET", status_path, NULL, NULL, 200);
+    g_autofree char *page = NULL;
+    g_autofree char *page_path = g_strdup_printf ("/t/%s", token);
+    g_autoptr(JsonNode) node = NULL;
+    guint st;
+
+    g_assert_cmpstr (json_object_get_string_member (status, "state"), ==, "returned");
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (status, "missing_documents")), ==, 2);
+    node = test_http_raw (hall, "GET", page_path, NULL, NULL, -1, &st, &page);
+    g_assert_cmpuint (st, ==, 200);
+    g_assert_nonnull (strstr (page, "经营场所证明"));
+    g_free (test_cli (hall, NULL, "ticket", "reenter", token, NULL));
+  }
+
+  /* A transfer needs a reason; then w4 has it. */
+  {
+    g_autoptr(JsonObject) called = call_until (hall, s3, "w3", number);
+    g_autoptr(JsonObject) no_reason = act (hall, s3, "w3", "transfer", "{\"to_window\": \"w4\"}", 400);
+    g_autoptr(JsonObject) moved = act (hall, s3, "w3", "transfer",
+                                       "{\"to_window\": \"w4\", \"reason\": \"w4 handles this district\"}", 200);
+    g_autoptr(JsonObject) at_w4 = call_until (hall, s4, "w4", number);
+    g_autoptr(JsonObject) done = act (hall, s4, "w4", "complete", NULL, 200);
+  }
+  {
+    g_autoptr(JsonObject) c9 = call_until (hall, s9, "w9", number);
+    g_autoptr(JsonObject) d9 = act (hall, s9, "w9", "complete", NULL, 200);
+    g_autoptr(JsonObject) c10 = call_until (hall, s10, "w10", number);
+    g_autoptr(JsonObject) d10 = act (hall, s10, "w10", "complete", NULL, 200);
+  }
+
+  /* Pause and resume. */
+  {
+    g_autoptr(JsonObject) paused = act (hall, s10, "w10", "pause", "{\"reason\": \"午休\"}", 200);
+    g_autoptr(JsonObject) refused = act (hall, s10, "w10", "call", NULL, 409);
+    g_autoptr(JsonObject) resumed = act (hall, s10, "w10", "resume", NULL, 200);
+
+    g_assert_true (json_object_get_boolean_member (json_object_get_object_member (paused, "window"), "paused"));
+    g_assert_cmpstr (error_code (refused), ==, "paused");
+  }
+
+  /* Done: rate once, with the level range enforced. */
+  {
+    g_autoptr(JsonObject) status = test_http (hall, "GET", status_path, NULL, NULL, 200);
+    g_autoptr(JsonObject) zero = test_http (hall, "POST", rating_path, NULL, "{\"level\": 0}", 400);
+    g_autoptr(JsonObject) six = test_http (hall, "POST", rating_path, NULL, "{\"level\": 6}", 400);
+    g_autoptr(JsonObject) text = test_http (hall, "POST", rating_path, NULL, "{\"level\": \"5\"}", 400);
+    g_autoptr(JsonObject) rated = test_http (hall, "POST", rating_path, NULL,
+                                             "{\"level\": 4, \"comment\": \"办事很快\"}", 201);
+    g_autoptr(JsonObject) again = test_http (hall, "POST", rating_path, NULL, "{\"level\": 1}", 409);
+    g_autoptr(JsonObject) after = test_http (hall, "GET", status_path, NULL, NULL, 200);
+
+    g_assert_cmpstr (json_object_get_string_member (status, "state"), ==, "completed");
+    g_assert_true (json_object_get_boolean_member (status, "can_rate"));
+    g_assert_cmpint (json_object_get_int_member (rated, "level"), ==, 4);
+    g_assert_cmpstr (error_code (again), ==, "exists");
+    g_assert_false (json_object_get_boolean_member (after, "can_rate"));
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (after, "rating"), "level"), ==, 4);
+  }
+
+  /* Supervisors see it in the statistics, owned by the window that finished the case; the
+   * comment stays out of the append-only log. */
+  {
+    g_autofree char *sup = test_login (hall, "super", PIN_SUPERVISOR, NULL);
+    g_autoptr(JsonObject) stats = test_http (hall, "GET", "/api/v1/stats", sup, NULL, 200);
+    g_autoptr(JsonObject) bad_day = test_http (hall, "GET", "/api/v1/stats?from=2026-13-40", sup, NULL, 400);
+    g_autoptr(JsonObject) verify = test_http (hall, "GET", "/api/v1/audit/verify", sup, NULL, 200);
+    g_autoptr(JsonObject) audit = test_http (hall, "GET", "/api/v1/audit?since=0&limit=1000", sup, NULL, 200);
+    g_autofree char *audit_text = NULL;
+    JsonObject *ratings = json_object_get_object_member (stats, "ratings");
+    JsonArray *by_window = json_object_get_array_member (ratings, "by_window");
+    gboolean w10 = FALSE;
+    guint st;
+    g_autoptr(JsonNode) node = test_http_raw (hall, "GET", "/api/v1/audit?since=0&limit=1000", sup, NULL, -1, &st, &audit_text);
+
+    g_assert_cmpint (json_object_get_int_member (ratings, "ratings"), >=, 1);
+    for (guint i = 0; i < json_array_get_length (by_window); i++)
+      w10 |= g_strcmp0 (json_object_get_string_member (json_array_get_object_element (by_window, i), "window"), "w10") == 0;
+    g_assert_true (w10);
+    g_assert_true (json_object_get_boolean_member (verify, "ok"));
+    g_assert_null (strstr (audit_text, "办事很快"));
+    g_assert_nonnull (strstr (audit_text, "\"rate\""));
+  }
+
+  /* Unknown or malformed tokens are 404s; so is a ticket number. */
+  {
+    g_autoptr(JsonObject) unknown = test_http (hall, "GET", "/api/v1/tickets/0123456789abcdef0123456789abcdef", NULL, NULL, 404);
+    g_autoptr(JsonObject) malformed = test_http (hall, "GET", "/api/v1/tickets/zz", NULL, NULL, 404);
+    g_autofree char *by_number = g_strdup_printf ("/api/v1/tickets/%s", number);
+    g_autoptr(JsonObject) numbered = test_http (hall, "GET", by_number, NULL, NULL, 404);
+  }
+}
+
+/* Admin endpoints: devices over the API, and the catalogue. */
+static void
+test_admin (void)
+{
+  g_autofree char *admin = test_login (hall, "admin", PIN_ADMIN, NULL);
+  g_autoptr(JsonObject) added = test_http (hall, "POST", "/api/v1/devices", admin,
+                                           "{\"name\": \"board-api\", \"role\": \"board\"}", 201);
+  const char *token = json_object_get_string_member (added, "token");
+  g_autoptr(JsonObject) queues = test_http (hall, "GET", "/api/v1/queues", token, NULL, 200);
+  g_autoptr(JsonObject) twice = test_http (hall, "POST", "/api/v1/devices", admin,
+                                           "{\"name\": \"board-api\", \"role\": \"board\"}", 409);
+  g_autoptr(JsonObject) bad_role = test_http (hall, "POST", "/api/v1/devices", admin,
+                                              "{\"name\": \"x\", \"role\": \"printer\"}", 400);
+  g_autoptr(JsonObject) revoked = test_http (hall, "POST", "/api/v1/devices/board-api/revoke", admin, NULL, 200);
+  g_autoptr(JsonObject) dead = test_http (hall, "GET", "/api/v1/queues", token, NULL, 401);
+  g_autoptr(JsonObject) list = test_http (hall, "GET", "/api/v1/devices", admin, NULL, 200);
+  g_autoptr(JsonObject) staff = test_http (hall, "GET", "/api/v1/staff", admin, NULL, 200);
+  g_autoptr(JsonObject) catalog = test_http (hall, "GET", "/api/v1/catalog", hall->kiosk, NULL, 200);
+  g_autoptr(JsonObject) bad_catalog = test_http (hall, "PUT", "/api/v1/catalog", admin, "{\"services\": 1}", 400);
+  g_autoptr(JsonObject) windows = test_http (hall, "GET", "/api/v1/windows", hall->board, NULL, 200);
+
+  g_assert_true (g_str_has_prefix (token, "owd_"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (list, "devices")), >=, 4);
+  g_assert_cmpstr (error_code (bad_catalog), ==, "invalid_catalog");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (catalog, "services")), ==, 15);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (windows, "windows")), ==, 10 + EXTRA_WINDOWS);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (staff, "staff")), >=, 3);
+}
+
+/* Bad input of every kind: always a 4xx with an error object, never a crash. */
+static void
+expect_4xx (const char  *method,
+            const char  *path,
+            const char  *token,
+            const char  *body,
+            gssize       length)
+{
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *text = NULL;
+  guint status = 0;
+
+  node = test_http_raw (hall, method, path, token, body, length, &status, &text);
+  if (status < 400 || status >= 500)
+    g_error ("%s %s with a bad body: expected 4xx, got %u: %s", method, path, status, text);
+  g_assert_nonnull (node);
+  g_assert_nonnull (json_object_get_object_member (json_node_get_object (node), "error"));
+}
+
+static void
+test_bad_input (void)
+{
+  g_autofree char *counter = test_login (hall, "c6", PIN_COUNTER, "w6");
+  g_autofree char *ticket = issue_token (hall, "dibao", NULL);
+  g_autofree char *rating_path = g_strdup_printf ("/api/v1/tickets/%s/rating", ticket);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20240601);
+  const char *wrong[] = {
+    "", "null", "[]", "42", "\"service\"", "{", "{\"service\": }", "{\"service\": 1}",
+    "{\"service\": null}", "{\"service\": [\"biz-reg\"]}", "{\"service\": {\"a\": 1}}",
+    "{\"service\": \"biz-reg\", \"green\": \"yes\"}", "{\"service\": \"no-such-service\"}",
+    "{\"service\": \"stats-report\", \"green\": true}", "{\"service\": \"\"}",
+    "{\"service\": 1e999}", "{\"service\": 123456789012345678901234567890}",
+    "{\"service\": \"biz-reg\", \"green_category\": \"" "0123456789012345678901234567890123456789" "\"}",
+  };
+  const char *levels[] = {
+    "{\"level\": 1e400}", "{\"level\": 99999999999999999999999}", "{\"level\": -9223372036854775808}",
+    "{\"level\": 4.5}", "{\"level\": true}", "{\"level\": null}", "{}", "{\"level\": 3, \"comment\": 7}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (wrong); i++)
+    expect_4xx ("POST", "/api/v1/tickets", hall->kiosk, wrong[i], -1);
+  for (guint i = 0; i < G_N_ELEMENTS (levels); i++)
+    expect_4xx ("POST", rating_path, NULL, levels[i], -1);
+
+  /* Invalid UTF-8, inside strings and out. */
+  expect_4xx ("POST", "/api/v1/tickets", hall->kiosk, "{\"service\": \"biz\xff\xfe\"}", -1);
+  expect_4xx ("POST", "/api/v1/login", NULL, "{\"staff\": \"\xc0\xaf\", \"pin\": \"1\"}", -1);
+  expect_4xx ("POST", "/api/v1/tickets", hall->kiosk, "{\"service\": \"a\0b\"}", 17);
+
+  /* Deep nesting, within and beyond the size limit. */
+  {
+    g_autoptr(GString) deep = g_string_new (NULL);
+
+    for (int i = 0; i < 60000; i++)
+      g_string_append_c (deep, '[');
+    expect_4xx ("POST", "/api/v1/tickets", hall->kiosk, deep->str, deep->len);
+    g_string_truncate (deep, 0);
+    for (int i = 0; i < 20000; i++)
+      g_string_append (deep, "{\"a\":");
+    expect_4xx ("POST", "/api/v1/windows/w6/pause", counter, deep->str, deep->len);
+  }
+
+  /* Over 64 KiB. */
+  {
+    g_autoptr(GString) big = g_string_new ("{\"service\": \"");
+
+    while (big->len < 70 * 1024)
+      g_string_append (big, "xxxxxxxxxxxxxxxx");
+    g_string_append (big, "\"}");
+    expect_4xx ("POST", "/api/v1/tickets", hall->kiosk, big->str, big->len);
+    expect_4xx ("POST", "/api/v1/login", NULL, big->str, big->len);
+  }
+
+  /* Wrong types at the windows. */
+  expect_4xx ("POST", "/api/v1/windows/w6/return", counter, "{\"missing\": \"id-card\"}", -1);
+  expect_4xx ("POST", "/api/v1/windows/w6/return", counter, "{\"missing\": [1, 2]}", -1);
+  expect_4xx ("POST", "/api/v1/windows/w6/return", counter, "{\"missing\": []}", -1);
+  expect_4xx ("POST", "/api/v1/windows/w6/pause", counter, "{\"reason\": false}", -1);
+  expect_4xx ("POST", "/api/v1/windows/w6/transfer", counter, "{\"to_step\": 5, \"reason\": \"x\"}", -1);
+  expect_4xx ("POST", "/api/v1/windows/w6/dance", counter, NULL, -1);
+
+  /* Unknown paths, methods, queries and encodings. */
+  expect_4xx ("GET", "/nothing/here", NULL, NULL, -1);
+  expect_4xx ("GET", "/api/v2/catalog", NULL, NULL, -1);
+  expect_4xx ("DELETE", "/api/v1/tickets", hall->kiosk, NULL, -1);
+  expect_4xx ("GET", "/api/v1/tickets", hall->kiosk, NULL, -1);
+  expect_4xx ("GET", "/api/v1/%ff%fe", NULL, NULL, -1);
+  expect_4xx ("GET", "/api/v1/audit?since=-1", NULL, NULL, -1);
+  {
+    g_autofree char *sup = test_login (hall, "super", PIN_SUPERVISOR, NULL);
+
+    expect_4xx ("GET", "/api/v1/audit?since=abc", sup, NULL, -1);
+    expect_4xx ("GET", "/api/v1/audit?limit=99999999999999999999999", sup, NULL, -1);
+    expect_4xx ("GET", "/api/v1/audit?since=%ff", sup, NULL, -1);
+    expect_4xx ("GET", "/api/v1/stats?from=yesterday", sup, NULL, -1);
+    expect_4xx ("GET", "/api/v1/events?since=999999999999", sup, NULL, -1);
+  }
+  expect_4xx ("GET", "/api/v1/queues", "\xff\xfe", NULL, -1);
+
+  /* Random bytes to every writing endpoint. */
+  for (guint i = 0; i < 300; i++)
+    {
+      const char *targets[] = { "/api/v1/tickets", "/api/v1/login", "/api/v1/windows/w6/return",
+                                "/api/v1/windows/w6/transfer", rating_path };
+      const char *tokens[] = { hall->kiosk, NULL, counter, counter, NULL };
+      guint target = g_rand_int_range (rand, 0, G_N_ELEMENTS (targets));
+      gsize len = g_rand_int_range (rand, 1, 2048);
+      g_autofree char *junk = g_malloc (len);
+      g_autoptr(JsonNode) node = NULL;
+      guint status = 0;
+
+      for (gsize j = 0; j < len; j++)
+        junk[j] = (char) g_rand_int_range (rand, 0, 256);
+      if (i % 3 == 0)
+        junk[0] = '{';
+      node = test_http_raw (hall, "POST", targets[target], tokens[target], junk, len, &status, NULL);
+      if (status < 400 || status >= 500)
+        g_error ("random body to %s: got %u", targets[target], status);
+    }
+
+  /* A chunked body, which we refuse without reading. */
+  {
+    g_autofree char *url = g_strconcat (hall->url, "/api/v1/tickets", NULL);
+    g_autoptr(SoupMessage) msg = soup_message_new ("POST", url);
+    g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_data ("{\"service\": \"biz-reg\"}", -1, NULL);
+    g_autofree char *header = g_strconcat ("Bearer ", hall->kiosk, NULL);
+    g_autoptr(GBytes) out = NULL;
+
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
+    soup_message_set_request_body (msg, "application/json", stream, -1);
+    out = soup_session_send_and_read (hall->session, msg, NULL, NULL);
+    g_assert_cmpuint (soup_message_get_status (msg), ==, 411);
+  }
+
+  /* Still alive and well. */
+  {
+    g_autoptr(JsonObject) health = test_http (hall, "GET", "/healthz", NULL, NULL, 200);
+    g_autoptr(JsonObject) result = act (hall, counter, "w6", "call", NULL, 200);
+  }
+}
+
+/* The status page, in both languages. */
+static char *
+get_page (const char *path,
+          const char *accept_language,
+          guint       expected)
+{
+  g_autofree char *url = g_strconcat (hall->url, path, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  char *text;
+
+  if (accept_language != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept-Language", accept_language);
+  body = soup_session_send_and_read (hall->session, msg, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, expected);
+  g_assert_true (g_str_has_prefix (soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL),
+                                   "text/html"));
+  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  g_assert_true (g_utf8_validate (text, -1, NULL));
+  /* Small and self-contained. */
+  g_assert_null (strstr (text, "<script"));
+  g_assert_null (strstr (text, "src="));
+  g_assert_null (strstr (text, "<link"));
+  g_assert_cmpuint (strlen (text), <, 16 * 1024);
+  return text;
+}
+
+static void
+test_status_page (void)
+{
+  g_autofree char *number = NULL;
+  g_autofree char *first = issue_token (hall, "property-reg", NULL);
+  g_autofree char *token = issue_token (hall, "property-reg", &number);
+  g_autofree char *path = g_strdup_printf ("/t/%s", token);
+  g_autofree char *zh = get_page (path, "zh-CN,zh;q=0.9,en;q=0.8", 200);
+  g_autofree char *en = get_page (path, "en-GB,en;q=0.9", 200);
+  g_autofree char *fallback = get_page (path, NULL, 200);
+  g_autofree char *preferred = get_page (path, "zh;q=0.3, en;q=0.7", 200);
+  g_autofree char *missing_zh = get_page ("/t/0123456789abcdef0123456789abcdef", "zh-CN", 404);
+  g_autofree char *missing_en = get_page ("/t/nonsense", "en", 404);
+
+  g_assert_nonnull (strstr (zh, number));
+  g_assert_nonnull (strstr (zh, "lang=\"zh-CN\""));
+  g_assert_nonnull (strstr (zh, "不动产登记"));
+  g_assert_nonnull (strstr (zh, "前方等待"));
+  g_assert_nonnull (strstr (zh, "http-equiv=\"refresh\""));
+  g_assert_nonnull (strstr (en, number));
+  g_assert_nonnull (strstr (en, "lang=\"en\""));
+  g_assert_nonnull (strstr (en, "People ahead of you: 1"));
+  g_assert_nonnull (strstr (en, "Estimated wait"));
+  g_assert_null (strstr (en, "前方等待"));
+  g_assert_nonnull (strstr (fallback, "lang=\"zh-CN\""));
+  g_assert_nonnull (strstr (preferred, "lang=\"en\""));
+  g_assert_nonnull (strstr (missing_zh, "lang=\"zh-CN\""));
+  g_assert_nonnull (strstr (missing_en, "No such ticket"));
+
+  /* Called: the window is shown.  Done: the rating form, which posts without scripts. */
+  {
+    g_autofree char *s = test_login (hall, "c7", PIN_COUNTER, "w7");
+    g_autofree char *called_page = NULL;
+    g_autofree char *done_page = NULL;
+    g_autofree char *rated_page = NULL;
+    g_autofree char *form_url = g_strdup_printf ("%s/t/%s/rating", hall->url, token);
+    g_autoptr(SoupMessage) msg = NULL;
+    g_autoptr(GBytes) body = NULL;
+
+    {
+      g_autoptr(JsonObject) c = call_until (hall, s, "w7", number);
+    }
+    called_page = get_page (path, "en", 200);
+    g_assert_nonnull (strstr (called_page, "Please go to window 7"));
+    {
+      g_autoptr(JsonObject) done = act (hall, s, "w7", "complete", NULL, 200);
+      g_autofree char *s9 = test_login (hall, "c9", PIN_COUNTER, "w9");
+      g_autofree char *s10 = test_login (hall, "c10", PIN_COUNTER, "w10");
+      g_autoptr(JsonObject) c9 = call_until (hall, s9, "w9", number);
+      g_autoptr(JsonObject) d9 = act (hall, s9, "w9", "complete", NULL, 200);
+      g_autoptr(JsonObject) c10 = call_until (hall, s10, "w10", number);
+      g_autoptr(JsonObject) d10 = act (hall, s10, "w10", "complete", NULL, 200);
+    }
+    g_free (test_cli (hall, NULL, "ticket", "cancel", first, "--reason", "test", NULL));
+    done_page = get_page (path, "zh-CN", 200);
+    g_assert_nonnull (strstr (done_page, "<form method=\"post\""));
+    g_assert_nonnull (strstr (done_page, "非常满意"));
+    g_assert_nonnull (strstr (done_page, "非常不满意"));
+    g_assert_null (strstr (done_page, "checked"));
+    g_assert_null (strstr (done_page, "http-equiv=\"refresh\""));
+
+    msg = soup_message_new ("POST", form_url);
+    {
+      g_autoptr(GBytes) form = g_bytes_new_static ("level=5&comment=%E5%BE%88%E5%A5%BD", 35);
+
+      soup_message_set_request_body_from_bytes (msg, "application/x-www-form-urlencoded", form);
+    }
+    soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+    body = soup_session_send_and_read (hall->session, msg, NULL, NULL);
+    g_assert_cmpuint (soup_message_get_status (msg), ==, 303);
+    rated_page = get_page (path, "zh-CN", 200);
+    g_assert_nonnull (strstr (rated_page, "非常满意"));
+    g_assert_null (strstr (rated_page, "<form"));
+  }
+}
+
+/* The event stream */
+
+typedef struct
+{
+  SoupWebsocketConnection *conn;
+  GPtrArray               *events;   /* JsonObject */
+  GError                  *error;
+  gboolean                 done;
+} Stream;
+
+static void
+stream_message_cb (SoupWebsocketConnection *conn,
+                   int                      type,
+                   GBytes                  *message,
+                   Stream                  *stream)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (type, ==, SOUP_WEBSOCKET_DATA_TEXT);
+  json_parser_load_from_data (parser, g_bytes_get_data (message, NULL), g_bytes_get_size (message), &error);
+  g_assert_no_error (error);
+  g_ptr_array_add (stream->events, json_object_ref (json_node_get_object (json_parser_get_root (parser))));
+}
+
+static void
+stream_connected_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      data)
+{
+  Stream *stream = data;
+
+  stream->conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &stream->error);
+  stream->done = TRUE;
+  if (stream->conn != NULL)
+    g_signal_connect (stream->conn, "message", G_CALLBACK (stream_message_cb), stream);
+}
+
+static Stream *
+stream_open (const char *token,
+             gint64      since,
+             guint      *status)
+{
+  g_autofree char *url = since >= 0
+    ? g_strdup_printf ("%s/api/v1/events?since=%" G_GINT64_FORMAT, hall->url, since)
+    : g_strdup_printf ("%s/api/v1/events", hall->url);
+  g_autoptr(SoupMessage) msg = NULL;
+  Stream *stream = g_new0 (Stream, 1);
+
+  url[0] = 'w';
+  url[1] = 's';
+  memmove (url + 2, url + 4, strlen (url + 4) + 1);
+  msg = soup_message_new ("GET", url);
+  if (token != NULL)
+    {
+      g_autofree char *header = g_strconcat ("Bearer ", token, NULL);
+
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
+    }
+  stream->events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  soup_session_websocket_connect_async (hall->session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        stream_connected_cb, stream);
+  while (!stream->done)
+    g_main_context_iteration (NULL, TRUE);
+  if (status != NULL)
+    *status = soup_message_get_status (msg);
+  return stream;
+}
+
+static void
+stream_close (Stream *stream)
+{
+  if (stream->conn != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (stream->conn, stream);
+      if (soup_websocket_connection_get_state (stream->conn) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (stream->conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+      g_clear_object (&stream->conn);
+    }
+  g_ptr_array_unref (stream->events);
+  g_clear_error (&stream->error);
+  g_free (stream);
+}
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+stream_wait (Stream *stream,
+             guint   count)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (20, timeout_cb, &timed_out);
+
+  while (stream->events->len < count && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  g_assert_cmpuint (stream->events->len, >=, count);
+}
+
+static gint64
+head_seq (void)
+{
+  g_autofree char *sup = test_login (hall, "super", PIN_SUPERVISOR, NULL);
+  g_autoptr(JsonObject) audit = test_http (hall, "GET", "/api/v1/audit?limit=0", sup, NULL, 200);
+
+  return json_object_get_int_member (audit, "head_seq");
+}
+
+static void
+test_events_resume (void)
+{
+  Stream *board, *super, *again, *denied;
+  g_autofree char *super_token = test_login (hall, "super", PIN_SUPERVISOR, NULL);
+  gint64 start, last;
+  guint status = 0;
+
+  start = head_seq ();
+  board = stream_open (hall->board, start, NULL);
+  super = stream_open (super_token, start, NULL);
+  g_assert_no_error (board->error);
+  g_assert_no_error (super->error);
+
+  for (int i = 0; i < 5; i++)
+    g_free (issue_token (hall, "pension-enrol", NULL));
+  stream_wait (board, 5);
+  stream_wait (super, 5);
+
+  /* Screens see the event, not the people: no terminal, no staff ID, no hash. */
+  {
+    JsonObject *seen = g_ptr_array_index (board->events, 0);
+    JsonObject *full = g_ptr_array_index (super->events, 0);
+
+    g_assert_cmpint (json_object_get_int_member (seen, "seq"), ==, start + 1);
+    g_assert_cmpstr (json_object_get_string_member (seen, "action"), ==, "issue");
+    g_assert_cmpstr (json_object_get_string_member (seen, "actor"), ==, "device");
+    g_assert_false (json_object_has_member (seen, "terminal"));
+    g_assert_false (json_object_has_member (seen, "hash"));
+    g_assert_cmpstr (json_object_get_string_member (full, "actor"), ==, "device:kiosk-1");
+    g_assert_true (json_object_has_member (full, "terminal"));
+    g_assert_true (json_object_has_member (full, "hash"));
+  }
+
+  /* Drop the board's connection, let the hall move on, reconnect from the last seq. */
+  last = json_object_get_int_member (g_ptr_array_index (board->events, board->events->len - 1), "seq");
+  stream_close (board);
+  for (int i = 0; i < 7; i++)
+    g_free (issue_token (hall, "pension-enrol", NULL));
+  g_free (test_cli (hall, NULL, "device", "add", "from-the-cli", "--role", "board", NULL));
+  stream_wait (super, 13);
+
+  again = stream_open (hall->board, last, NULL);
+  g_assert_no_error (again->error);
+  for (int i = 0; i < 3; i++)
+    g_free (issue_token (hall, "pension-enrol", NULL));
+  stream_wait (again, 7 + 1 + 3 + (guint) (start + 5 - last));
+  stream_wait (super, 16);
+
+  /* Consecutive, nothing missed, nothing twice, across the reconnection; the CLI's event is
+   * there too. */
+  {
+    gint64 expected = last + 1;
+    gboolean saw_cli = FALSE;
+
+    for (guint i = 0; i < again->events->len; i++)
+      {
+        JsonObject *event = g_ptr_array_index (again->events, i);
+
+        g_assert_cmpint (json_object_get_int_member (event, "seq"), ==, expected);
+        saw_cli |= g_strcmp0 (json_object_get_string_member (event, "action"), "device_add") == 0;
+        expected++;
+      }
+    g_assert_true (saw_cli);
+    for (guint i = 0; i < super->events->len; i++)
+      g_assert_cmpint (json_object_get_int_member (g_ptr_array_index (super->events, i), "seq"), ==, start + 1 + i);
+  }
+
+  /* No token, a bad one, a revoked device: refused before the upgrade. */
+  denied = stream_open (NULL, -1, &status);
+  g_assert_nonnull (denied->error);
+  g_assert_cmpuint (status, ==, 401);
+  stream_close (denied);
+  denied = stream_open (hall->revoked, -1, &status);
+  g_assert_cmpuint (status, ==, 401);
+  stream_close (denied);
+
+  /* Without since, the stream starts at the newest event. */
+  {
+    Stream *live = stream_open (hall->kiosk, -1, NULL);
+    gint64 head = head_seq ();
+
+    g_free (issue_token (hall, "pension-enrol", NULL));
+    stream_wait (live, 1);
+    g_assert_cmpint (json_object_get_int_member (g_ptr_array_index (live->events, 0), "seq"), ==, head + 1);
+    stream_close (live);
+  }
+
+  stream_close (again);
+  stream_close (super);
+}
+
+/* Many windows calling at once never get the same ticket. */
+
+typedef struct
+{
+  char      *window;
+  char      *token;
+  GPtrArray *numbers;
+  gboolean   completing;
+  guint     *running;
+} Caller;
+
+static void caller_next (Caller *caller);
+
+static void
+caller_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      data)
+{
+  Caller *caller = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  g_autoptr(JsonObject) object = NULL;
+  g_autofree char *text = NULL;
+
+  g_assert_no_error (error);
+  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  object = parse_object (text);
+  if (json_object_has_member (object, "error"))
+    g_error ("%s at %s: %s", caller->completing ? "complete" : "call", caller->window, text);
+  if (caller->completing)
+    caller->completing = FALSE;
+  else if (json_object_get_null_member (object, "ticket"))
+    {
+      (*caller->running)--;
+      return;
+    }
+  else
+    {
+      g_ptr_array_add (caller->numbers,
+                       g_strdup (json_object_get_string_member (json_object_get_object_member (object, "ticket"), "number")));
+      /* Hand it on: complete moves it to a step these windows do not serve. */
+      caller->completing = TRUE;
+    }
+  caller_next (caller);
+}
+
+static void
+caller_next (Caller *caller)
+{
+  g_autofree char *url = g_strdup_printf ("%s/api/v1/windows/%s/%s", hall->url, caller->window,
+                                          caller->completing ? "complete" : "call");
+  g_autofree char *header = g_strconcat ("Bearer ", caller->token, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", url);
+
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
+  soup_session_send_and_read_async (hall->session, msg, G_PRIORITY_DEFAULT, NULL, caller_cb, caller);
+}
+
+static void
+test_concurrent_calls (void)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  Caller callers[EXTRA_WINDOWS + 2];
+  guint n = G_N_ELEMENTS (callers);
+  guint running = n;
+  guint total = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      guint number = i < 2 ? i + 1 : 11 + i - 2;
+      g_autofree char *staff = g_strdup_printf ("c%u", number);
+
+      callers[i].window = g_strdup_printf ("w%u", number);
+      callers[i].token = test_login (hall, staff, PIN_COUNTER, callers[i].window);
+      callers[i].numbers = g_ptr_array_new_with_free_func (g_free);
+      callers[i].completing = FALSE;
+      callers[i].running = &running;
+      finish_in_hand (hall, callers[i].token, callers[i].window);
+    }
+  /* Empty the queues these windows share first. */
+  for (;;)
+    {
+      g_autoptr(JsonObject) c = act (hall, callers[0].token, "w1", "call", NULL, 200);
+
+      if (json_object_get_null_member (c, "ticket"))
+        break;
+      json_object_unref (act (hall, callers[0].token, "w1", "complete", NULL, 200));
+    }
+
+  for (guint i = 0; i < 120; i++)
+    g_free (issue_token (hall, i % 3 ? "biz-reg" : "biz-change", NULL));
+
+  for (guint i = 0; i < n; i++)
+    caller_next (&callers[i]);
+  while (running > 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  for (guint i = 0; i < n; i++)
+    for (guint j = 0; j < callers[i].numbers->len; j++)
+      {
+        const char *number = g_ptr_array_index (callers[i].numbers, j);
+
+        if (!g_hash_table_add (seen, (gpointer) number))
+          g_error ("ticket %s handed to two windows", number);
+        total++;
+      }
+  g_assert_cmpuint (total, ==, 120);
+  for (guint i = 0; i < n; i++)
+    {
+      g_ptr_array_unref (callers[i].numbers);
+      g_free (callers[i].window);
+      g_free (callers[i].token);
+    }
+}
+
+/* kill -9 under load: nothing acknowledged is lost, the audit chain verifies. */
+
+typedef struct
+{
+  TestHall   *hall;
+  GHashTable *issued;     /* token -> number, acknowledged */
+  GHashTable *called;     /* number -> window, acknowledged */
+  GHashTable *completed;  /* number, acknowledged */
+  guint       in_flight;
+  gboolean    killed;
+  char       *counter;    /* session at w1 */
+  char       *counter2;   /* session at w11 */
+} Load;
+
+static void load_issue (Load *load);
+static void load_call (Load *load, const char *window, const char *token);
+
+static void
+load_issued_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  Load *load = data;
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+
+  load->in_flight--;
+  if (body != NULL && soup_message_get_status (msg) == 201)
+    {
+      g_autofree char *text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+      g_autoptr(JsonObject) ticket = parse_object (text);
+
+      g_hash_table_insert (load->issued, g_strdup (json_object_get_string_member (ticket, "token")),
+                           g_strdup (json_object_get_string_member (ticket, "number")));
+    }
+  if (!load->killed)
+    load_issue (load);
+}
+
+static void
+load_issue (Load *load)
+{
+  g_autofree char *url = g_strconcat (load->hall->url, "/api/v1/tickets", NULL);
+  g_autofree char *header = g_strconcat ("Bearer ", load->hall->kiosk, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", url);
+  g_autoptr(GBytes) bytes = g_bytes_new_static ("{\"service\": \"biz-reg\"}", 22);
+
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
+  soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+  load->in_flight++;
+  soup_session_send_and_read_async (load->hall->session, msg, G_PRIORITY_DEFAULT, NULL, load_issued_cb, load);
+}
+
+typedef struct
+{
+  Load *load;
+  char *window;
+  char *token;
+  gboolean completing;
+  char *number;
+} CallState;
+
+static void
+call_state_free (CallState *state)
+{
+  g_free (state->window);
+  g_free (state->token);
+  g_free (state->number);
+  g_free (state);
+}
+
+static void load_step (CallState *state);
+
+static void
+load_called_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  CallState *state = data;
+  Load *load = state->load;
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+
+  load->in_flight--;
+  if (body != NULL && soup_message_get_status (msg) == 200)
+    {
+      g_autofree char *text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+      g_autoptr(JsonObject) object = parse_object (text);
+
+      if (state->completing)
+        {
+          g_hash_table_add (load->completed, g_strdup (state->number));
+          g_clear_pointer (&state->number, g_free);
+          state->completing = FALSE;
+        }
+      else if (!json_object_get_null_member (object, "ticket"))
+        {
+          state->number = g_strdup (json_object_get_string_member (json_object_get_object_member (object, "ticket"), "number"));
+          g_hash_table_insert (load->called, g_strdup (state->number), g_strdup (state->window));
+          state->completing = TRUE;
+        }
+    }
+  if (load->killed)
+    {
+      call_state_free (state);
+      return;
+    }
+  load_step (state);
+}
+
+static void
+load_step (CallState *state)
+{
+  g_autofree char *url = g_strdup_printf ("%s/api/v1/windows/%s/%s", state->load->hall->url, state->window,
+                                          state->completing ? "complete" : "call");
+  g_autofree char *header = g_strconcat ("Bearer ", state->token, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", url);
+
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
+  state->load->in_flight++;
+  soup_session_send_and_read_async (state->load->hall->session, msg, G_PRIORITY_DEFAULT, NULL, load_called_cb, state);
+}
+
+static void
+load_call (Load       *load,
+           const char *window,
+           const char *token)
+{
+  CallState *state = g_new0 (CallState, 1);
+
+  state->load = load;
+  state->window = g_strdup (window);
+  state->token = g_strdup (token);
+  load_step (state);
+}
+
+static gboolean
+kill_cb (gpointer data)
+{
+  Load *load = data;
+
+  g_subprocess_force_exit (load->hall->server);
+  load->killed = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_kill9 (void)
+{
+  TestHall *h = test_hall_new ();
+  Load load = { 0 };
+  g_autofree char *out = NULL;
+  g_autoptr(JsonObject) verdict = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+  guint delay = g_test_rand_int_range (150, 900);
+  guint max_seq = 0;
+
+  load.hall = h;
+  load.issued = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  load.called = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  load.completed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  load.counter = test_login (h, "c1", PIN_COUNTER, "w1");
+  load.counter2 = test_login (h, "c11", PIN_COUNTER, "w11");
+
+  for (int i = 0; i < 8; i++)
+    load_issue (&load);
+  load_call (&load, "w1", load.counter);
+  load_call (&load, "w11", load.counter2);
+  g_timeout_add (delay, kill_cb, &load);
+  while (!load.killed || load.in_flight > 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_test_message ("killed after %u ms: %u tickets, %u calls, %u completions acknowledged", delay,
+                  g_hash_table_size (load.issued), g_hash_table_size (load.called),
+                  g_hash_table_size (load.completed));
+  g_assert_cmpuint (g_hash_table_size (load.issued), >, 0);
+  g_subprocess_wait (h->server, NULL, NULL);
+  g_clear_object (&h->server);
+
+  /* Restart on the same file; signed-in staff stay signed in. */
+  test_hall_start_server (h);
+  g_hash_table_iter_init (&iter, load.issued);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_autofree char *path = g_strdup_printf ("/api/v1/tickets/%s", (char *) key);
+      g_autoptr(JsonObject) ticket = test_http (h, "GET", path, NULL, NULL, 200);
+      const char *number = value;
+      const char *state = json_object_get_string_member (ticket, "state");
+
+      g_assert_cmpstr (json_object_get_string_member (ticket, "number"), ==, number);
+      max_seq = MAX (max_seq, (guint) g_ascii_strtoull (number + 1, NULL, 10));
+      if (g_hash_table_contains (load.completed, number))
+        g_assert_cmpstr (json_object_get_string_member (ticket, "step"), ==, "biz-reg/accept");
+      else if (g_hash_table_contains (load.called, number))
+        g_assert_cmpstr (state, ==, "called");
+    }
+
+  /* Numbers are never handed out twice, even after a crash. */
+  {
+    g_autofree char *number = NULL;
+    g_autofree char *token = issue_token (h, "biz-reg", &number);
+
+    g_assert_cmpuint (g_ascii_strtoull (number + 1, NULL, 10), >, max_seq);
+  }
+  {
+    g_autoptr(JsonObject) still = act (h, load.counter, "w1", "resume", NULL, 409);
+  }
+
+  out = test_cli (h, NULL, "--json", "audit", "verify", NULL);
+  verdict = parse_object (out);
+  g_assert_true (json_object_get_boolean_member (verdict, "ok"));
+
+  g_hash_table_unref (load.issued);
+  g_hash_table_unref (load.called);
+  g_hash_table_unref (load.completed);
+  g_free (load.counter);
+  g_free (load.counter2);
+  test_hall_free (h);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  if (sodium_init () < 0)
+    g_error ("libsodium cannot be initialised");
+
+  hall = test_hall_new ();
+
+  g_test_add_func ("/ow/server/healthz", test_healthz);
+  g_test_add_func ("/ow/server/role-matrix", test_role_matrix);
+  g_test_add_func ("/ow/server/lockout", test_lockout);
+  g_test_add_func ("/ow/server/visit", test_visit);
+  g_test_add_func ("/ow/server/admin", test_admin);
+  g_test_add_func ("/ow/server/bad-input", test_bad_input);
+  g_test_add_func ("/ow/server/status-page", test_status_page);
+  g_test_add_func ("/ow/server/events-resume", test_events_resume);
+  g_test_add_func ("/ow/server/concurrent-calls", test_concurrent_calls);
+  g_test_add_func ("/ow/server/kill9", test_kill9);
+
+  status = g_test_run ();
+  test_hall_free (hall);
+  return status;
+}
