@@ -9,6 +9,7 @@
 #include <libsoup/soup.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #define PIN_ADMIN "24680"
 #define PIN_SUPERVISOR "13579"
@@ -135,17 +136,26 @@ write_test_catalog (const char *path,
 }
 
 static inline void
+die_with_parent (gpointer data)
+{
+  /* A failed assertion aborts the test; its server must not outlive it holding the pipes. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static inline void
 test_hall_start_server (TestHall *hall)
 {
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GError) error = NULL;
   g_autoptr(GDataInputStream) lines = NULL;
   g_autofree char *line = NULL;
   const char *server = g_getenv ("ONEWINDOW_SERVER");
 
   g_assert_nonnull (server);
-  hall->server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                                   server, "--db", hall->db, "--listen", "127.0.0.1:0",
-                                   "--keepalive", "1", NULL);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  hall->server = g_subprocess_launcher_spawn (launcher, &error,
+                                              server, "--db", hall->db, "--listen", "127.0.0.1:0",
+                                              "--keepalive", "1", NULL);
   g_assert_no_error (error);
   lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (hall->server));
   line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);

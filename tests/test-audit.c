@@ -289,6 +289,26 @@ test_parse_anchor (void)
   g_clear_error (&error);
 }
 
+/* The accelerated SHA-256 (x86 SHA extensions) must agree with libsodium's at every length
+ * around the block and padding boundaries, and beyond. */
+static void
+test_sha256 (void)
+{
+  guint8 data[700];
+
+  g_test_message ("SHA-256 accelerated: %s", ow_sha256_accelerated () ? "yes" : "no");
+  for (gsize len = 0; len < sizeof data; len++)
+    {
+      guint8 ours[32], reference[32];
+
+      for (gsize i = 0; i < len; i++)
+        data[i] = (guint8) (i * 31 + len);
+      ow_sha256 (data, len, ours);
+      crypto_hash_sha256 (reference, data, len);
+      g_assert_cmpmem (ours, 32, reference, 32);
+    }
+}
+
 static void
 test_export (HallFixture   *fixture,
              gconstpointer  user_data)
@@ -345,6 +365,7 @@ main (int    argc,
   ADD ("/ow/audit/export", test_export);
 #undef ADD
   g_test_add_func ("/ow/audit/parse-anchor", test_parse_anchor);
+  g_test_add_func ("/ow/audit/sha256", test_sha256);
 
   return g_test_run ();
 }

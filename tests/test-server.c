@@ -694,7 +694,7 @@ test_status_page (void)
 
   g_assert_nonnull (strstr (zh, number));
   g_assert_nonnull (strstr (zh, "lang=\"zh-CN\""));
-  g_assert_nonnull (strstr (zh, "不动产登记"));
+  g_assert_nonnull (strstr (zh, "不动产转移登记"));
   g_assert_nonnull (strstr (zh, "前方等待"));
   g_assert_nonnull (strstr (zh, "http-equiv=\"refresh\""));
   g_assert_nonnull (strstr (en, number));
@@ -947,8 +947,8 @@ test_events_resume (void)
 
   /* Without since, the stream starts at the newest event. */
   {
-    Stream *live = stream_open (hall->kiosk, -1, NULL);
     gint64 head = head_seq ();
+    Stream *live = stream_open (hall->kiosk, -1, NULL);
 
     g_free (issue_token (hall, "pension-enrol", NULL));
     stream_wait (live, 1);

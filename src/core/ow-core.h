@@ -9,5 +9,6 @@
 #include "ow-feed.h"
 #include "ow-hall.h"
 #include "ow-public.h"
+#include "ow-sha256.h"
 #include "ow-sim.h"
 #include "ow-stats.h"

@@ -222,11 +222,13 @@ ow_db_open (const char  *path,
   sqlite3_extended_result_codes (self->handle, 1);
   sqlite3_busy_handler (self->handle, busy_cb, self);
 
-  /* An acknowledged ticket must survive a power cut: WAL with full syncs. */
+  /* An acknowledged ticket must survive a power cut: WAL with full syncs.  Reads go through
+   * a memory map, which saves a system call per page when verifying or summing a year. */
   if (!ow_db_exec (self,
                    "PRAGMA journal_mode = WAL;"
                    "PRAGMA synchronous = FULL;"
                    "PRAGMA foreign_keys = ON;"
+                   "PRAGMA mmap_size = 268435456;"
                    "PRAGMA trusted_schema = OFF;",
                    error))
     return NULL;
