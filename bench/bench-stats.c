@@ -480,11 +480,6 @@ main (int   argc,
     { NULL }
   };
 
-  /* Each engine operation opens a few temporary b-trees, and SQLite's default page cache gives
-   * each one a fresh 87 KB block; glibc then grows and trims its heap several times per
-   * operation, which slows the generation fourfold.  No bulk page allocation: */
-  if (sqlite3_config (SQLITE_CONFIG_PAGECACHE, NULL, 0, 0) != SQLITE_OK)
-    g_warning ("could not configure SQLite's page cache");
 
   context = g_option_context_new ("[FILE] - time the statistics of a year of a busy hall");
   g_option_context_add_main_entries (context, entries, NULL);

@@ -98,7 +98,9 @@ CREATE TABLE tickets (
   ended_at      INTEGER,
   no_shows      INTEGER NOT NULL DEFAULT 0,
   recalls       INTEGER NOT NULL DEFAULT 0,
-  missing       TEXT                -- JSON array of document ids when returned
+  missing       TEXT,               -- JSON array of document ids when returned
+  first_seq     INTEGER,            -- the ticket's first and latest audit events: its history
+  last_seq      INTEGER             -- is read from that stretch of the log, without an index
 );
 CREATE INDEX tickets_queue ON tickets (step, priority DESC, place) WHERE state = 'waiting';
 -- Only tickets transferred to a named window are in it, so ordinary tickets never touch it.
@@ -126,7 +128,7 @@ CREATE TABLE visits (
   overdue_s   INTEGER               -- seconds over the step's limit, when over
 );
 CREATE INDEX visits_open ON visits (ticket) WHERE ended_at IS NULL;
-CREATE INDEX visits_overdue ON visits (day) WHERE overdue_s > 0;
+CREATE INDEX visits_overdue ON visits (day, overdue_s) WHERE overdue_s > 0;
 
 -- Daily aggregates kept in step with every change so that a year of statistics reads
 -- thousands of rows, not millions.  dim is '' (hall), 'service:CODE', 'step:ID',
@@ -147,13 +149,14 @@ CREATE TABLE stat_daily (
   PRIMARY KEY (day, dim)
 ) WITHOUT ROWID;
 
--- Histograms of waits and service times by day, in buckets (see ow-stats.c).
+-- Histograms of waits and service times by day: dim is 'wait' (every wait) or
+-- 'service:STEP'; counts is an array of little-endian 32-bit counts, one per bucket
+-- (buckets: ow-stats-record.c).  One row per day and dimension keeps a year's read short.
 CREATE TABLE stat_hist (
   day     TEXT NOT NULL,
-  dim     TEXT NOT NULL,            -- 'wait' or 'service:STEP'
-  bucket  INTEGER NOT NULL,
-  n       INTEGER NOT NULL,
-  PRIMARY KEY (day, dim, bucket)
+  dim     TEXT NOT NULL,
+  counts  BLOB NOT NULL,
+  PRIMARY KEY (day, dim)
 ) WITHOUT ROWID;
 
 CREATE TABLE staff (
@@ -180,8 +183,6 @@ CREATE TABLE events (
   details   TEXT NOT NULL,          -- canonical JSON object
   hash      BLOB NOT NULL
 );
-
-CREATE INDEX events_by_ticket ON events (ticket_id) WHERE ticket_id IS NOT NULL;
 
 CREATE TRIGGER events_no_update BEFORE UPDATE ON events
 BEGIN

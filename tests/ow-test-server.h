@@ -23,6 +23,7 @@ typedef struct
   char        *catalog;
   GSubprocess *server;
   char        *url;
+  char        *listen;    /* NULL: an ephemeral port */
   char        *kiosk;     /* device tokens */
   char        *board;
   char        *revoked;
@@ -154,7 +155,8 @@ test_hall_start_server (TestHall *hall)
   g_assert_nonnull (server);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   hall->server = g_subprocess_launcher_spawn (launcher, &error,
-                                              server, "--db", hall->db, "--listen", "127.0.0.1:0",
+                                              server, "--db", hall->db,
+                                              "--listen", hall->listen != NULL ? hall->listen : "127.0.0.1:0",
                                               "--keepalive", "1", NULL);
   g_assert_no_error (error);
   lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (hall->server));
@@ -247,6 +249,7 @@ test_hall_free (TestHall *hall)
   g_free (hall->db);
   g_free (hall->catalog);
   g_free (hall->url);
+  g_free (hall->listen);
   g_free (hall->kiosk);
   g_free (hall->board);
   g_free (hall->revoked);

@@ -332,10 +332,6 @@ int
 main (int   argc,
       char *argv[])
 {
-  /* Every engine operation opens a few temporary b-trees, and SQLite's default page cache
-   * gives each a fresh 87 KB block: glibc then grows and trims its heap several times per
-   * operation, which made these tests four times slower.  No bulk page allocation: */
-  g_assert_cmpint (sqlite3_config (SQLITE_CONFIG_PAGECACHE, NULL, 0, 0), ==, SQLITE_OK);
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/ow/sim/erlang-c/textbook", test_erlang_textbook);

@@ -192,6 +192,24 @@ ow_audit_append (OwDb                *db,
   if (!ow_db_step_done (db, insert, error))
     return FALSE;
 
+  /* A ticket remembers where its history lies in the log, which spares the log an index
+   * (and every append a page write). */
+  if (event->ticket_id > 0)
+    {
+      g_autoptr(sqlite3_stmt) mark = NULL;
+
+      mark = ow_db_prepare (db,
+                            "UPDATE tickets SET first_seq = coalesce (first_seq, ?2), last_seq = ?2"
+                            " WHERE id = ?1",
+                            error);
+      if (mark == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (mark, 1, event->ticket_id);
+      sqlite3_bind_int64 (mark, 2, seq);
+      if (!ow_db_step_done (db, mark, error))
+        return FALSE;
+    }
+
   if (out_seq != NULL)
     *out_seq = seq;
   return TRUE;

@@ -183,6 +183,21 @@ busy_cb (gpointer user_data,
   return 1;
 }
 
+/* SQLite's page caches start with a bulk allocation (about 87 KB) that glibc hands back to
+ * the system as soon as a temporary b-tree closes: several page faults per operation.
+ * Allocating pages one by one avoids that; it must be set before SQLite initialises. */
+static void
+configure_sqlite_once (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      sqlite3_config (SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+      g_once_init_leave (&once, 1);
+    }
+}
+
 OwDb *
 ow_db_open (const char  *path,
             GError     **error)
@@ -192,6 +207,8 @@ ow_db_open (const char  *path,
   int rc;
 
   g_return_val_if_fail (path != NULL, NULL);
+
+  configure_sqlite_once ();
 
   memory = g_str_equal (path, ":memory:");
   if (!memory)

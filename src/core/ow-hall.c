@@ -23,6 +23,7 @@ struct _OwHall
   OwDb    *db;
   OwClock *clock;
   gint64   last_seq;  /* the newest event this object appended */
+  GHashTable *names;  /* catalogue name JSON text -> parsed JsonNode */
 };
 
 enum {
@@ -190,6 +191,7 @@ ow_hall_dispose (GObject *object)
 
   g_clear_object (&self->db);
   g_clear_object (&self->clock);
+  g_clear_pointer (&self->names, g_hash_table_unref);
   G_OBJECT_CLASS (ow_hall_parent_class)->dispose (object);
 }
 
@@ -224,6 +226,7 @@ ow_hall_class_init (OwHallClass *klass)
 static void
 ow_hall_init (OwHall *self)
 {
+  self->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) json_node_unref);
 }
 
 OwHall *
@@ -463,6 +466,26 @@ json_from_text (const char *text)
   return node != NULL ? node : json_node_new (JSON_NODE_NULL);
 }
 
+/* Catalogue names ({"zh_CN": ..., "en": ...}) appear in every ticket and window object.
+ * Parsing them once per text is safe across processes: the key is the text itself.  The
+ * copies share the parsed object, which nobody modifies. */
+static JsonNode *
+name_node (OwHall     *self,
+           const char *text)
+{
+  JsonNode *node;
+
+  if (text == NULL)
+    return json_node_new (JSON_NODE_NULL);
+  node = g_hash_table_lookup (self->names, text);
+  if (node == NULL)
+    {
+      node = json_from_text (text);
+      g_hash_table_insert (self->names, g_strdup (text), node);
+    }
+  return json_node_copy (node);
+}
+
 static void
 set_string_or_null (JsonObject *object,
                     const char *member,
@@ -525,7 +548,9 @@ ticket_history (OwHall       *self,
   JsonArray *history = json_array_new ();
 
   stmt = ow_db_prepare (self->db,
-                        "SELECT " OW_AUDIT_COLUMNS " FROM events WHERE ticket_id = ?1 ORDER BY seq",
+                        "SELECT " OW_AUDIT_COLUMNS " FROM events WHERE seq BETWEEN"
+                        " (SELECT first_seq FROM tickets WHERE id = ?1) AND"
+                        " (SELECT last_seq FROM tickets WHERE id = ?1) AND ticket_id = ?1 ORDER BY seq",
                         NULL);
   if (stmt == NULL)
     return history;
@@ -584,11 +609,11 @@ ticket_to_json (OwHall       *self,
       sqlite3_bind_text (names, 2, t->window, -1, SQLITE_STATIC);
       if (sqlite3_step (names) == SQLITE_ROW)
         {
-          json_object_set_member (object, "service_name", json_from_text (ow_db_column_text (names, 0)));
+          json_object_set_member (object, "service_name", name_node (self, ow_db_column_text (names, 0)));
           if (sqlite3_column_type (names, 2) != SQLITE_NULL)
             {
               json_object_set_int_member (object, "window_number", sqlite3_column_int (names, 2));
-              json_object_set_member (object, "window_name", json_from_text (ow_db_column_text (names, 3)));
+              json_object_set_member (object, "window_name", name_node (self, ow_db_column_text (names, 3)));
             }
           else
             {
@@ -618,12 +643,12 @@ ticket_to_json (OwHall       *self,
             }
           position++;
           json_object_set_string_member (step, "id", id);
-          json_object_set_member (step, "name", json_from_text (ow_db_column_text (steps, 1)));
+          json_object_set_member (step, "name", name_node (self, ow_db_column_text (steps, 1)));
           json_object_set_int_member (step, "limit_minutes", sqlite3_column_int (steps, 2));
           if (g_strcmp0 (id, t->step) == 0)
             {
               step_index = position;
-              json_object_set_member (object, "step_name", json_from_text (ow_db_column_text (steps, 1)));
+              json_object_set_member (object, "step_name", name_node (self, ow_db_column_text (steps, 1)));
               json_object_set_int_member (object, "step_limit_minutes", sqlite3_column_int (steps, 2));
             }
           json_array_add_object_element (step_list, step);
@@ -1162,7 +1187,7 @@ window_to_json (OwHall      *self,
   object = json_object_new ();
   json_object_set_string_member (object, "id", ow_db_column_text (stmt, 0));
   json_object_set_int_member (object, "number", sqlite3_column_int (stmt, 1));
-  json_object_set_member (object, "name", json_from_text (ow_db_column_text (stmt, 2)));
+  json_object_set_member (object, "name", name_node (self, ow_db_column_text (stmt, 2)));
   json_object_set_boolean_member (object, "paused", sqlite3_column_int (stmt, 3));
   set_string_or_null (object, "pause_reason", ow_db_column_text (stmt, 4));
   set_string_or_null (object, "staff", ow_db_column_text (stmt, 5));
@@ -1277,7 +1302,7 @@ ow_hall_list_queues (OwHall  *self,
 
       json_object_set_string_member (queue, "step", ow_db_column_text (stmt, 0));
       json_object_set_string_member (queue, "service", ow_db_column_text (stmt, 1));
-      json_object_set_member (queue, "name", json_from_text (ow_db_column_text (stmt, 2)));
+      json_object_set_member (queue, "name", name_node (self, ow_db_column_text (stmt, 2)));
       json_object_set_int_member (queue, "limit_minutes", sqlite3_column_int (stmt, 3));
       json_object_set_int_member (queue, "waiting", sqlite3_column_int64 (stmt, 4));
       json_object_set_int_member (queue, "green", sqlite3_column_int64 (stmt, 5));

@@ -4,6 +4,7 @@
 #include "ow-stats.h"
 
 #include <math.h>
+#include <string.h>
 
 #define EXACT_BELOW 120
 #define BUCKET_GROWTH 1.02
@@ -73,18 +74,45 @@ bump_hist (OwDb       *db,
            gint64      seconds,
            GError    **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(sqlite3_stmt) read = NULL;
+  g_autoptr(sqlite3_stmt) write = NULL;
+  g_autoptr(GByteArray) counts = g_byte_array_new ();
+  guint bucket = ow_stats_bucket (seconds);
+  guint32 n;
+  int rc;
 
-  stmt = ow_db_prepare (db,
-                        "INSERT INTO stat_hist (day, dim, bucket, n) VALUES (?1, ?2, ?3, 1)"
-                        " ON CONFLICT (day, dim, bucket) DO UPDATE SET n = n + 1",
-                        error);
-  if (stmt == NULL)
+  read = ow_db_prepare (db, "SELECT counts FROM stat_hist WHERE day = ?1 AND dim = ?2", error);
+  if (read == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, day, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, dim, -1, SQLITE_STATIC);
-  sqlite3_bind_int (stmt, 3, ow_stats_bucket (seconds));
-  return ow_db_step_done (db, stmt, error);
+  sqlite3_bind_text (read, 1, day, -1, SQLITE_STATIC);
+  sqlite3_bind_text (read, 2, dim, -1, SQLITE_STATIC);
+  rc = ow_db_step_row (db, read, error);
+  if (rc < 0)
+    return FALSE;
+  if (rc == SQLITE_ROW)
+    g_byte_array_append (counts, sqlite3_column_blob (read, 0), sqlite3_column_bytes (read, 0));
+  ow_db_release (g_steal_pointer (&read));
+
+  if (counts->len < (bucket + 1) * 4)
+    {
+      guint old_len = counts->len;
+
+      g_byte_array_set_size (counts, (bucket + 1) * 4);
+      memset (counts->data + old_len, 0, counts->len - old_len);
+    }
+  n = GUINT32_FROM_LE (((guint32 *) counts->data)[bucket]) + 1;
+  ((guint32 *) counts->data)[bucket] = GUINT32_TO_LE (n);
+
+  write = ow_db_prepare (db,
+                         "INSERT INTO stat_hist (day, dim, counts) VALUES (?1, ?2, ?3)"
+                         " ON CONFLICT (day, dim) DO UPDATE SET counts = excluded.counts",
+                         error);
+  if (write == NULL)
+    return FALSE;
+  sqlite3_bind_text (write, 1, day, -1, SQLITE_STATIC);
+  sqlite3_bind_text (write, 2, dim, -1, SQLITE_STATIC);
+  sqlite3_bind_blob (write, 3, counts->data, counts->len, SQLITE_STATIC);
+  return ow_db_step_done (db, write, error);
 }
 
 gboolean
@@ -132,10 +160,7 @@ ow_stats_record (OwDb               *db,
 
   if (record->kind == OW_STAT_CALLED)
     {
-      g_autofree char *wait_dim = g_strconcat ("wait:", record->step, NULL);
-
-      if (!bump_hist (db, day, "wait", record->wait_s, error) ||
-          (record->step != NULL && !bump_hist (db, day, wait_dim, record->wait_s, error)))
+      if (!bump_hist (db, day, "wait", record->wait_s, error))
         return FALSE;
     }
   else if (record->kind == OW_STAT_SERVED && record->step != NULL)

@@ -65,6 +65,26 @@ hist_add (Hist   *hist,
   hist->n += n;
 }
 
+/* Adds a stored histogram: an array of little-endian 32-bit counts, one per bucket. */
+static void
+hist_add_counts (Hist         *hist,
+                 sqlite3_stmt *row,
+                 int           column)
+{
+  const guint8 *data = sqlite3_column_blob (row, column);
+  int buckets = sqlite3_column_bytes (row, column) / 4;
+
+  for (int i = 0; i < buckets; i++)
+    {
+      guint32 n;
+
+      memcpy (&n, data + 4 * i, 4);
+      n = GUINT32_FROM_LE (n);
+      if (n != 0)
+        hist_add (hist, i, n);
+    }
+}
+
 /* The smallest bucket value at which the cumulative count reaches ceil(percent% of n), or -1
  * when the histogram is empty.  Integer arithmetic, so ceil() is exact. */
 static gint64
@@ -281,23 +301,22 @@ read_histograms (OwDb        *db,
       const char *day = g_ptr_array_index (day_names, i);
       g_autoptr(sqlite3_stmt) waits = NULL;
       g_autoptr(sqlite3_stmt) services = NULL;
-      char last_dim[256] = "";
       Hist *hist = NULL;
       int rc;
 
-      waits = ow_db_prepare (db, "SELECT bucket, n FROM stat_hist WHERE day = ?1 AND dim = 'wait'",
+      waits = ow_db_prepare (db, "SELECT counts FROM stat_hist WHERE day = ?1 AND dim = 'wait'",
                              error);
       if (waits == NULL)
         return FALSE;
       sqlite3_bind_text (waits, 1, day, -1, SQLITE_STATIC);
       while ((rc = ow_db_step_row (db, waits, error)) == SQLITE_ROW)
-        hist_add (wait, sqlite3_column_int (waits, 0), sqlite3_column_int64 (waits, 1));
+        hist_add_counts (wait, waits, 0);
       if (rc < 0)
         return FALSE;
       ow_db_release (g_steal_pointer (&waits));
 
       services = ow_db_prepare (db,
-                                "SELECT dim, bucket, n FROM stat_hist"
+                                "SELECT dim, counts FROM stat_hist"
                                 " WHERE day = ?1 AND dim >= 'service:' AND dim < 'service;'",
                                 error);
       if (services == NULL)
@@ -305,22 +324,15 @@ read_histograms (OwDb        *db,
       sqlite3_bind_text (services, 1, day, -1, SQLITE_STATIC);
       while ((rc = ow_db_step_row (db, services, error)) == SQLITE_ROW)
         {
-          const char *dim = ow_db_column_text (services, 0);
+          const char *step = ow_db_column_text (services, 0) + strlen ("service:");
 
-          /* The rows of one step follow each other: look the step up only when it changes. */
-          if (hist == NULL || strcmp (dim, last_dim) != 0)
+          hist = g_hash_table_lookup (service_hists, step);
+          if (hist == NULL)
             {
-              const char *step = dim + strlen ("service:");
-
-              hist = g_hash_table_lookup (service_hists, step);
-              if (hist == NULL)
-                {
-                  hist = hist_new ();
-                  g_hash_table_insert (service_hists, g_strdup (step), hist);
-                }
-              g_strlcpy (last_dim, dim, sizeof last_dim);
+              hist = hist_new ();
+              g_hash_table_insert (service_hists, g_strdup (step), hist);
             }
-          hist_add (hist, sqlite3_column_int (services, 1), sqlite3_column_int64 (services, 2));
+          hist_add_counts (hist, services, 1);
         }
       if (rc < 0)
         return FALSE;

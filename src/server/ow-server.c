@@ -1091,12 +1091,11 @@ websocket_cb (SoupServer              *server,
 {
   OwServer *self = data;
   OwAuthIdentity *identity = g_object_get_data (G_OBJECT (msg), "ow-identity");
-  gint64 since = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (msg), "ow-since-set"))
-                   ? *(gint64 *) g_object_get_data (G_OBJECT (msg), "ow-since") : -1;
+  gint64 *since = g_object_get_data (G_OBJECT (msg), "ow-since");
   Subscriber *sub;
   Role role;
 
-  g_return_if_fail (identity != NULL);
+  g_return_if_fail (identity != NULL && since != NULL);
 
   broadcast (self);
 
@@ -1106,7 +1105,7 @@ websocket_cb (SoupServer              *server,
   sub->conn = g_object_ref (conn);
   sub->filter = (role & (ROLE_SUPERVISOR | ROLE_ADMIN)) ? FILTER_FULL
                 : (role & ROLE_COUNTER) ? FILTER_STAFF : FILTER_PUBLIC;
-  sub->next_seq = (since >= 0 ? since : self->broadcast_seq) + 1;
+  sub->next_seq = *since + 1;
   soup_websocket_connection_set_keepalive_interval (conn, self->keepalive_s);
   soup_websocket_connection_set_max_incoming_payload_size (conn, 4096);
   g_signal_connect (conn, "closed", G_CALLBACK (subscriber_closed_cb), sub);
@@ -1150,23 +1149,25 @@ early_cb (SoupServer        *server,
         return;
       g_object_set_data_full (G_OBJECT (msg), "ow-identity", identity,
                               (GDestroyNotify) ow_auth_identity_free);
-      if (!query_uint (msg, query, "since", G_MAXINT64, 0, &since))
-        return;
-      if (query != NULL && g_hash_table_contains (query, "since"))
-        {
-          gint64 *value = g_new (gint64, 1);
+      gint64 head = ow_audit_head_seq (self->db);
+      gint64 *value;
+      char head_text[32];
 
-          if ((gint64) since > ow_audit_head_seq (self->db))
-            {
-              respond_errorf (msg, 400, "invalid", "since=%" G_GUINT64_FORMAT " is beyond the newest event %"
-                              G_GINT64_FORMAT, since, ow_audit_head_seq (self->db));
-              g_free (value);
-              return;
-            }
-          *value = (gint64) since;
-          g_object_set_data_full (G_OBJECT (msg), "ow-since", value, g_free);
-          g_object_set_data (G_OBJECT (msg), "ow-since-set", GSIZE_TO_POINTER (1));
+      if (!query_uint (msg, query, "since", G_MAXINT64, (guint64) head, &since))
+        return;
+      if ((gint64) since > head)
+        {
+          respond_errorf (msg, 400, "invalid", "since=%" G_GUINT64_FORMAT " is beyond the newest event %"
+                          G_GINT64_FORMAT, since, head);
+          return;
         }
+      /* Without since the stream starts after the newest event; the header tells the client
+       * which one that is, so it can resume from there after a reconnection. */
+      value = g_new (gint64, 1);
+      *value = (gint64) since;
+      g_object_set_data_full (G_OBJECT (msg), "ow-since", value, g_free);
+      g_snprintf (head_text, sizeof head_text, "%" G_GINT64_FORMAT, (gint64) since);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "OW-Since", head_text);
       if (!soup_websocket_server_check_handshake (msg, NULL, NULL, NULL, &error))
         {
           respond_errorf (msg, 400, "websocket", "this is a WebSocket endpoint: %s", error->message);
