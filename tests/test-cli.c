@@ -402,6 +402,16 @@ test_stats_and_simulate (CliFixture    *fixture,
   g_assert_cmpint (json_object_get_int_member (sim, "served"), >, 10);
   g_assert_cmpstr (sim1.out, ==, sim2.out);
   g_assert_cmpint (bad.status, ==, 2);
+
+  /* A whole hall in text: a row per service, in the chosen language. */
+  {
+    g_auto(Run) hall = run_cli (NULL, "--lang", "zh_CN", "simulate", "--catalog", fixture->catalog,
+                                "--hours", "2", "--arrivals-per-hour", "20", "--seed", "3");
+
+    g_assert_cmpint (hall.status, ==, 0);
+    g_assert_nonnull (strstr (hall.out, "个体工商户登记"));
+    g_assert_nonnull (strstr (hall.out, "平均等候"));
+  }
   g_assert_cmpint (t1.status, ==, 0);
 }
 

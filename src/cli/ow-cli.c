@@ -7,6 +7,7 @@
 
 #include <gio/gunixoutputstream.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <locale.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -861,6 +862,144 @@ parse_double_option (GHashTable  *values,
 }
 
 static int
+text_columns (const char *text)
+{
+  int columns = 0;
+
+  for (const char *p = text; *p; p = g_utf8_next_char (p))
+    columns += g_unichar_iswide (g_utf8_get_char (p)) ? 2 : 1;
+  return columns;
+}
+
+/* Pads @text to @width terminal columns: CJK characters take two. */
+static void
+print_padded (const char *text,
+              int         width)
+{
+  g_print ("%s%*s", text, MAX (width - text_columns (text), 1), "");
+}
+
+/* Right-aligns @text in @width columns, after one space. */
+static void
+print_right (const char *text,
+             int         width)
+{
+  g_print ("%*s%s", MAX (width - text_columns (text), 0) + 1, "", text);
+}
+
+static void
+print_sim_line (const char *label,
+                const char *value)
+{
+  g_print ("  ");
+  print_padded (label, 26);
+  g_print ("%s\n", value);
+}
+
+static void
+print_sim_summary (JsonObject *result)
+{
+  g_autofree char *served = g_strdup_printf ("%lld", (long long) json_object_get_int_member (result, "served"));
+  g_autofree char *mean = g_strdup_printf ("%.0f s", json_object_get_double_member (result, "mean_wait_s"));
+  g_autofree char *p90 = g_strdup_printf ("%.0f s", json_object_get_double_member (result, "p90_wait_s"));
+  g_autofree char *use = g_strdup_printf ("%.0f %%", 100 * json_object_get_double_member (result, "utilisation"));
+
+  g_print ("%s\n", _("Simulated hall (virtual time, temporary database)"));
+  print_sim_line (_("Served"), served);
+  print_sim_line (_("Mean wait"), mean);
+  print_sim_line (_("p90 wait"), p90);
+  print_sim_line (_("Window utilisation"), use);
+}
+
+static double
+member_double (JsonObject *object,
+               const char *member)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  return node != NULL && !JSON_NODE_HOLDS_NULL (node) ? json_node_get_double (node) : 0.0;
+}
+
+/* The morning at the simulated hall: its totals, then a row per service and per window. */
+static void
+print_simulated_hall (Cli        *cli,
+                      JsonObject *result,
+                      const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OwDb) db = ow_db_open (path, &error);
+  g_autoptr(OwClock) clock = ow_clock_new_system ();
+  g_autoptr(JsonObject) stats = NULL;
+  g_autofree char *day = NULL;
+  JsonArray *services, *windows;
+
+  print_sim_summary (result);
+  if (db != NULL)
+    {
+      g_autoptr(sqlite3_stmt) stmt = ow_db_prepare (db, "SELECT min (day) FROM tickets", NULL);
+
+      if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
+        day = g_strdup (ow_db_column_text (stmt, 0));
+    }
+  if (day == NULL || (stats = ow_stats_query (db, clock, day, day, &error)) == NULL)
+    return;
+
+  services = json_object_get_array_member (stats, "services");
+  g_print ("\n  ");
+  print_padded (_("Service"), 40);
+  print_right (_("Issued"), 8);
+  print_right (_("Steps done"), 10);
+  print_right (_("No-shows"), 8);
+  g_print ("\n");
+  for (guint i = 0; i < json_array_get_length (services); i++)
+    {
+      JsonObject *service = json_array_get_object_element (services, i);
+
+      g_print ("  ");
+      print_padded (localized (json_object_get_member (service, "name"), cli->lang), 40);
+      g_print ("%9lld %10lld %8lld\n",
+               (long long) json_object_get_int_member (service, "issued"),
+               (long long) json_object_get_int_member (service, "served"),
+               (long long) json_object_get_int_member (service, "no_shows"));
+    }
+
+  windows = json_object_get_array_member (stats, "windows");
+  g_print ("\n  ");
+  print_padded (_("Window"), 10);
+  print_right (_("Called"), 8);
+  print_right (_("Served"), 8);
+  print_right (_("Mean (s)"), 12);
+  g_print ("\n");
+  for (guint i = 0; i < json_array_get_length (windows); i++)
+    {
+      JsonObject *window = json_array_get_object_element (windows, i);
+      g_autofree char *number = g_strdup_printf ("%lld", (long long) json_object_get_int_member (window, "number"));
+
+      g_print ("  ");
+      print_padded (number, 10);
+      g_print ("%8lld %8lld %12.0f\n",
+               (long long) json_object_get_int_member (window, "called"),
+               (long long) json_object_get_int_member (window, "served"),
+               member_double (window, "mean_service_s"));
+    }
+}
+
+static void
+remove_sim_db (const char *dir,
+               const char *path)
+{
+  const char *suffixes[] = { "", "-wal", "-shm" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *file = g_strconcat (path, suffixes[i], NULL);
+
+      g_unlink (file);
+    }
+  g_rmdir (dir);
+}
+
+static int
 cmd_simulate (Cli   *cli,
               int    argc,
               char **argv)
@@ -883,6 +1022,8 @@ cmd_simulate (Cli   *cli,
   OwSimParams params = { .windows = 3, .arrivals_per_hour = 30, .service_minutes = 5, .hours = 4,
                          .seed = 1, .dist = OW_SIM_DIST_EXP };
   double windows = params.windows, seed = params.seed;
+  g_autofree char *sim_dir = NULL;
+  g_autofree char *sim_db = NULL;
   const char *dist;
 
   if (!parse_options (cli, argc, argv, specs, values, positional, &message))
@@ -906,39 +1047,27 @@ cmd_simulate (Cli   *cli,
   else
     return usage (cli, _("--service-dist is exp or lognormal"));
 
+  /* A whole hall in text mode: keep the simulated database to print its statistics. */
+  if (params.catalog_path != NULL && !cli->json)
+    {
+      sim_dir = g_dir_make_tmp ("onewindow-sim-XXXXXX", &error);
+      if (sim_dir == NULL)
+        return fail_error (cli, error);
+      sim_db = g_build_filename (sim_dir, "hall.db", NULL);
+      params.db_path = sim_db;
+    }
+
   result = ow_sim_run (&params, &error);
+  if (result != NULL && sim_db != NULL)
+    print_simulated_hall (cli, result, sim_db);
+  if (sim_db != NULL)
+    remove_sim_db (sim_dir, sim_db);
   if (result == NULL)
     return fail_error (cli, error);
   if (cli->json)
-    {
-      print_json (result);
-      return EXIT_OK;
-    }
-
-  g_print ("%s\n", _("Simulated hall (virtual time, temporary database)"));
-  g_print ("  %-24s %" G_GINT64_FORMAT "\n", _("Served"), json_object_get_int_member (result, "served"));
-  g_print ("  %-24s %.0f s\n", _("Mean wait"), json_object_get_double_member (result, "mean_wait_s"));
-  g_print ("  %-24s %.0f s\n", _("p90 wait"), json_object_get_double_member (result, "p90_wait_s"));
-  g_print ("  %-24s %.0f %%\n", _("Window utilisation"), 100 * json_object_get_double_member (result, "utilisation"));
-  if (json_object_has_member (result, "services"))
-    {
-      JsonArray *services = json_object_get_array_member (result, "services");
-
-      g_print ("\n  %-30s %8s %8s %12s\n", _("Service"), _("Issued"), _("Served"), _("Mean wait (s)"));
-      for (guint i = 0; i < json_array_get_length (services); i++)
-        {
-          JsonObject *service = json_array_get_object_element (services, i);
-
-          g_print ("  %-30s %8" G_GINT64_FORMAT " %8" G_GINT64_FORMAT " %12.0f\n",
-                   json_object_has_member (service, "name")
-                     ? localized (json_object_get_member (service, "name"), cli->lang)
-                     : json_object_get_string_member (service, "service"),
-                   json_object_get_int_member (service, "issued"),
-                   json_object_get_int_member (service, "served"),
-                   json_object_has_member (service, "mean_wait_s")
-                     ? json_object_get_double_member (service, "mean_wait_s") : 0.0);
-        }
-    }
+    print_json (result);
+  else if (sim_db == NULL)
+    print_sim_summary (result);
   return EXIT_OK;
 }
 

@@ -1,0 +1,552 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+/* Load generator for the hall server, on loopback only: N counter windows calling and
+ * completing, M kiosks issuing, B boards on the event stream.  It starts its own server on a
+ * temporary database with a generated catalogue, measures, and prints:
+ *   p50/p99 latency of issue and call, operations per second, call-to-board delay, and the
+ *   raw durable-commit rate of SQLite (WAL, synchronous=FULL) on the same disk in this run.
+ * By default it runs the load twice, with and without group commit.
+ *
+ *   bench-server [--windows 200] [--kiosks 20] [--boards 10] [--seconds 5] [--only-group] */
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#define N_SERVICES 10
+
+static int opt_windows = 200;
+static int opt_kiosks = 20;
+static int opt_boards = 10;
+static int opt_seconds = 5;
+static gboolean opt_only_group = FALSE;
+
+typedef struct
+{
+  SoupSession *session;
+  char        *url;
+  char        *kiosk_token;
+  char        *board_token;
+  char       **window_tokens;
+  gint64      *call_sent;      /* per window: when its outstanding call left, or 0 */
+  GArray      *issue_lat;      /* double, ms */
+  GArray      *call_lat;
+  GArray      *board_delay;
+  guint64      ops;
+  gboolean     stopping;
+  guint        in_flight;
+  GPtrArray   *boards;
+} Bench;
+
+static int
+compare_double (gconstpointer a,
+                gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static double
+pct (GArray *values,
+     double  p)
+{
+  guint i;
+
+  if (values->len == 0)
+    return 0;
+  g_array_sort (values, compare_double);
+  i = (guint) (p * (values->len - 1) + 0.5);
+  return g_array_index (values, double, MIN (i, values->len - 1));
+}
+
+static char *
+write_catalog (const char *dir)
+{
+  g_autoptr(GString) json = g_string_new (NULL);
+  char *path = g_build_filename (dir, "catalog.json", NULL);
+
+  g_string_append (json, "{\"hall\": {\"name\": {\"zh_CN\": \"压力测试大厅\", \"en\": \"Load test hall\"}},"
+                         " \"departments\": [{\"id\": \"d\", \"name\": {\"zh_CN\": \"部门\", \"en\": \"Dept\"}}],"
+                         " \"documents\": [{\"id\": \"id-card\", \"name\": {\"zh_CN\": \"身份证\", \"en\": \"ID card\"}}],"
+                         " \"services\": [");
+  for (int s = 0; s < N_SERVICES; s++)
+    g_string_append_printf (json, "%s{\"code\": \"s%d\", \"prefix\": \"%c\", \"department\": \"d\","
+                            " \"name\": {\"zh_CN\": \"事项%d\", \"en\": \"Service %d\"}, \"daily_cap\": 9999,"
+                            " \"hours\": [\"00:00-24:00\"], \"green_channel\": false, \"documents\": [\"id-card\"],"
+                            " \"steps\": [{\"id\": \"s%d/serve\", \"name\": {\"zh_CN\": \"办理\", \"en\": \"Serve\"},"
+                            " \"limit_minutes\": 10}]}",
+                            s ? ", " : "", s, 'A' + s, s, s, s);
+  g_string_append (json, "], \"windows\": [");
+  for (int w = 1; w <= opt_windows; w++)
+    {
+      g_string_append_printf (json, "%s{\"id\": \"w%d\", \"number\": %d, \"name\": {\"zh_CN\": \"%d号窗口\","
+                              " \"en\": \"Window %d\"}, \"steps\": [", w > 1 ? ", " : "", w, w, w, w);
+      for (int s = 0; s < N_SERVICES; s++)
+        g_string_append_printf (json, "%s\"s%d/serve\"", s ? ", " : "", s);
+      g_string_append (json, "]}");
+    }
+  g_string_append (json, "]}");
+  g_file_set_contents (path, json->str, json->len, NULL);
+  return path;
+}
+
+static char *
+run_cli (const char *cli,
+         const char *db,
+         const char *input,
+         ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+  const char *arg;
+  va_list args;
+
+  g_ptr_array_add (argv, (gpointer) cli);
+  g_ptr_array_add (argv, (gpointer) "--db");
+  g_ptr_array_add (argv, (gpointer) db);
+  va_start (args, input);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  if (process == NULL || !g_subprocess_communicate_utf8 (process, input, NULL, &out, NULL, &error) ||
+      !g_subprocess_get_successful (process))
+    g_error ("onewindow %s failed", (char *) argv->pdata[3]);
+  return out;
+}
+
+static char *
+token_of (const char *json)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+
+  json_parser_load_from_data (parser, json, -1, NULL);
+  return g_strdup (json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)), "token"));
+}
+
+/* The raw rate of tiny durable commits on this disk: the ceiling of one commit per write. */
+static double
+raw_commit_rate (const char *dir)
+{
+  g_autofree char *path = g_build_filename (dir, "raw.db", NULL);
+  sqlite3 *db;
+  sqlite3_stmt *stmt;
+  gint64 start, elapsed;
+  int n = 0;
+
+  sqlite3_open (path, &db);
+  sqlite3_exec (db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                    "CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER)", NULL, NULL, NULL);
+  sqlite3_prepare_v2 (db, "INSERT INTO t (x) VALUES (?1)", -1, &stmt, NULL);
+  start = g_get_monotonic_time ();
+  do
+    {
+      sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+      sqlite3_bind_int (stmt, 1, n);
+      sqlite3_step (stmt);
+      sqlite3_reset (stmt);
+      sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+      n++;
+      elapsed = g_get_monotonic_time () - start;
+    }
+  while (elapsed < 2 * G_USEC_PER_SEC && n < 200000);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return n / (elapsed / (double) G_USEC_PER_SEC);
+}
+
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static GSubprocess *
+start_server (const char  *server,
+              const char  *db,
+              gboolean     group,
+              char       **url)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GDataInputStream) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  GSubprocess *process;
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  if (group)
+    process = g_subprocess_launcher_spawn (launcher, &error, server, "--db", db, "--listen", "127.0.0.1:0", NULL);
+  else
+    process = g_subprocess_launcher_spawn (launcher, &error, server, "--db", db, "--listen", "127.0.0.1:0",
+                                           "--no-group-commit", NULL);
+  if (process == NULL)
+    g_error ("%s", error->message);
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
+  if (line == NULL || !g_str_has_prefix (line, "listening on "))
+    g_error ("the server did not start");
+  *url = g_strdup (line + strlen ("listening on "));
+  return process;
+}
+
+static SoupMessage *
+new_request (Bench      *bench,
+             const char *method,
+             const char *path,
+             const char *token,
+             const char *body)
+{
+  g_autofree char *url = g_strconcat (bench->url, path, NULL);
+  g_autofree char *header = g_strconcat ("Bearer ", token, NULL);
+  SoupMessage *msg = soup_message_new (method, url);
+
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+    }
+  return msg;
+}
+
+typedef struct
+{
+  Bench  *bench;
+  int     index;       /* kiosk or window number */
+  gint64  sent;
+  int     phase;       /* window: 0 call, 1 complete */
+} Actor;
+
+static void kiosk_next (Actor *actor);
+static void window_next (Actor *actor);
+
+static void
+kiosk_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  Actor *actor = data;
+  Bench *bench = actor->bench;
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+  double ms = (g_get_monotonic_time () - actor->sent) / 1000.0;
+
+  bench->in_flight--;
+  if (body != NULL && soup_message_get_status (msg) == 201)
+    {
+      g_array_append_val (bench->issue_lat, ms);
+      bench->ops++;
+    }
+  kiosk_next (actor);
+}
+
+static void
+kiosk_next (Actor *actor)
+{
+  Bench *bench = actor->bench;
+  g_autofree char *body = NULL;
+  g_autoptr(SoupMessage) msg = NULL;
+
+  if (bench->stopping)
+    return;
+  body = g_strdup_printf ("{\"service\": \"s%d\"}", g_random_int_range (0, N_SERVICES));
+  msg = new_request (bench, "POST", "/api/v1/tickets", bench->kiosk_token, body);
+  actor->sent = g_get_monotonic_time ();
+  bench->in_flight++;
+  soup_session_send_and_read_async (bench->session, msg, G_PRIORITY_DEFAULT, NULL, kiosk_done_cb, actor);
+}
+
+static gboolean
+window_retry_cb (gpointer data)
+{
+  window_next (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+window_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  Actor *actor = data;
+  Bench *bench = actor->bench;
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+  double ms = (g_get_monotonic_time () - actor->sent) / 1000.0;
+  gboolean got_ticket = FALSE;
+
+  bench->in_flight--;
+  if (body != NULL && soup_message_get_status (msg) == 200)
+    {
+      bench->ops++;
+      if (actor->phase == 0)
+        {
+          g_array_append_val (bench->call_lat, ms);
+          got_ticket = g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body), "\"ticket\":null") == NULL;
+        }
+    }
+  if (actor->phase == 0 && got_ticket)
+    actor->phase = 1;
+  else if (actor->phase == 1)
+    actor->phase = 0;
+  else
+    {
+      /* Nobody waiting: a clerk looks again after a moment, not in a busy loop. */
+      g_timeout_add (g_random_int_range (100, 300), window_retry_cb, actor);
+      return;
+    }
+  window_next (actor);
+}
+
+static void
+window_next (Actor *actor)
+{
+  Bench *bench = actor->bench;
+  g_autofree char *path = NULL;
+  g_autoptr(SoupMessage) msg = NULL;
+
+  if (bench->stopping)
+    return;
+  path = g_strdup_printf ("/api/v1/windows/w%d/%s", actor->index, actor->phase == 0 ? "call" : "complete");
+  msg = new_request (bench, "POST", path, bench->window_tokens[actor->index - 1], NULL);
+  actor->sent = g_get_monotonic_time ();
+  if (actor->phase == 0)
+    bench->call_sent[actor->index - 1] = actor->sent;
+  bench->in_flight++;
+  soup_session_send_and_read_async (bench->session, msg, G_PRIORITY_DEFAULT, NULL, window_done_cb, actor);
+}
+
+static void
+board_message_cb (SoupWebsocketConnection *conn,
+                  int                      type,
+                  GBytes                  *message,
+                  Bench                   *bench)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *event;
+  const char *window;
+  gint64 now = g_get_monotonic_time ();
+
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (message, NULL), g_bytes_get_size (message), NULL))
+    return;
+  event = json_node_get_object (json_parser_get_root (parser));
+  if (g_strcmp0 (json_object_get_string_member_with_default (event, "action", ""), "call") != 0)
+    return;
+  window = json_object_get_string_member_with_default (event, "window", NULL);
+  if (window != NULL && window[0] == 'w')
+    {
+      int w = atoi (window + 1);
+
+      if (w >= 1 && w <= opt_windows && bench->call_sent[w - 1] > 0)
+        {
+          double ms = (now - bench->call_sent[w - 1]) / 1000.0;
+
+          g_array_append_val (bench->board_delay, ms);
+        }
+    }
+}
+
+static void
+board_connected_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      data)
+{
+  Bench *bench = data;
+  g_autoptr(GError) error = NULL;
+  SoupWebsocketConnection *conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &error);
+
+  if (conn == NULL)
+    g_error ("board: %s", error->message);
+  g_signal_connect (conn, "message", G_CALLBACK (board_message_cb), bench);
+  g_ptr_array_add (bench->boards, conn);
+}
+
+static gboolean
+stop_cb (gpointer data)
+{
+  ((Bench *) data)->stopping = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+run_load (const char *dir,
+          const char *server,
+          const char *cli,
+          gboolean    group,
+          double      raw_rate)
+{
+  g_autofree char *db = g_strdup_printf ("%s/hall-%s.db", dir, group ? "group" : "single");
+  g_autofree char *catalog = write_catalog (dir);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autofree char *kiosk_json = NULL;
+  g_autofree char *board_json = NULL;
+  Bench bench = { 0 };
+  Actor *kiosks, *windows;
+  gint64 start, elapsed;
+  double rate;
+
+  g_free (run_cli (cli, db, NULL, "init", NULL));
+  g_free (run_cli (cli, db, NULL, "catalog", "import", catalog, NULL));
+  g_free (run_cli (cli, db, "1234\n", "staff", "add", "bench", "--name", "Bench", "--role", "counter", NULL));
+  kiosk_json = run_cli (cli, db, NULL, "--json", "device", "add", "kiosk", "--role", "kiosk", NULL);
+  board_json = run_cli (cli, db, NULL, "--json", "device", "add", "board", "--role", "board", NULL);
+  bench.kiosk_token = token_of (kiosk_json);
+  bench.board_token = token_of (board_json);
+
+  process = start_server (server, db, group, &bench.url);
+  bench.session = soup_session_new_with_options ("max-conns", 2000, "max-conns-per-host", 2000, "timeout", 60, NULL);
+  bench.issue_lat = g_array_new (FALSE, FALSE, sizeof (double));
+  bench.call_lat = g_array_new (FALSE, FALSE, sizeof (double));
+  bench.board_delay = g_array_new (FALSE, FALSE, sizeof (double));
+  bench.call_sent = g_new0 (gint64, opt_windows);
+  bench.window_tokens = g_new0 (char *, opt_windows + 1);
+  bench.boards = g_ptr_array_new_with_free_func (g_object_unref);
+
+  /* One staff member signed in at every window (each sign-in checks the PIN with argon2id). */
+  for (int w = 1; w <= opt_windows; w++)
+    {
+      g_autofree char *body = g_strdup_printf ("{\"staff\": \"bench\", \"pin\": \"1234\", \"window\": \"w%d\"}", w);
+      g_autofree char *url = g_strconcat (bench.url, "/api/v1/login", NULL);
+      g_autoptr(SoupMessage) msg = soup_message_new ("POST", url);
+      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+      g_autoptr(GBytes) reply = NULL;
+      g_autofree char *text = NULL;
+
+      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+      reply = soup_session_send_and_read (bench.session, msg, NULL, NULL);
+      if (reply == NULL || soup_message_get_status (msg) != 200)
+        g_error ("login at w%d failed", w);
+      text = g_strndup (g_bytes_get_data (reply, NULL), g_bytes_get_size (reply));
+      bench.window_tokens[w - 1] = token_of (text);
+    }
+
+  for (int b = 0; b < opt_boards; b++)
+    {
+      g_autofree char *url = g_strdup_printf ("ws%s/api/v1/events", bench.url + 4);
+      g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+      g_autofree char *header = g_strconcat ("Bearer ", bench.board_token, NULL);
+
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
+      soup_session_websocket_connect_async (bench.session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+                                            board_connected_cb, &bench);
+    }
+  while (bench.boards->len < (guint) opt_boards)
+    g_main_context_iteration (NULL, TRUE);
+
+  printf ("%s: %d windows signed in, %d boards connected; loading for %d s\n", group ? "group" : "single",
+          opt_windows, opt_boards, opt_seconds);
+  fflush (stdout);
+  kiosks = g_new0 (Actor, opt_kiosks);
+  windows = g_new0 (Actor, opt_windows);
+  start = g_get_monotonic_time ();
+  g_timeout_add_seconds (opt_seconds, stop_cb, &bench);
+  for (int k = 0; k < opt_kiosks; k++)
+    {
+      kiosks[k] = (Actor) { &bench, k + 1, 0, 0 };
+      kiosk_next (&kiosks[k]);
+    }
+  for (int w = 0; w < opt_windows; w++)
+    {
+      windows[w] = (Actor) { &bench, w + 1, 0, 0 };
+      window_next (&windows[w]);
+    }
+  while (!bench.stopping || bench.in_flight > 0)
+    g_main_context_iteration (NULL, TRUE);
+  elapsed = g_get_monotonic_time () - start;
+  /* Let the last events reach the boards. */
+  for (int i = 0; i < 50; i++)
+    g_main_context_iteration (NULL, FALSE);
+
+  rate = bench.ops / (elapsed / (double) G_USEC_PER_SEC);
+  printf ("\n%s commit: %d windows, %d kiosks, %d boards, %.1f s\n", group ? "group" : "single",
+          opt_windows, opt_kiosks, opt_boards, elapsed / (double) G_USEC_PER_SEC);
+  printf ("  issue latency     p50 %7.2f ms   p99 %7.2f ms   (%u)\n", pct (bench.issue_lat, 0.5),
+          pct (bench.issue_lat, 0.99), bench.issue_lat->len);
+  printf ("  call latency      p50 %7.2f ms   p99 %7.2f ms   (%u)\n", pct (bench.call_lat, 0.5),
+          pct (bench.call_lat, 0.99), bench.call_lat->len);
+  printf ("  call -> board     p50 %7.2f ms   p99 %7.2f ms   (%u deliveries)\n", pct (bench.board_delay, 0.5),
+          pct (bench.board_delay, 0.99), bench.board_delay->len);
+  printf ("  throughput        %.0f write operations/s = %.0f%% of the raw durable commit rate\n",
+          rate, 100 * rate / raw_rate);
+  fflush (stdout);
+
+  g_subprocess_send_signal (process, SIGTERM);
+  g_subprocess_wait (process, NULL, NULL);
+
+  for (guint b = 0; b < bench.boards->len; b++)
+    {
+      SoupWebsocketConnection *conn = g_ptr_array_index (bench.boards, b);
+
+      g_signal_handlers_disconnect_by_data (conn, &bench);
+      soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+    }
+  g_ptr_array_unref (bench.boards);
+  g_array_unref (bench.issue_lat);
+  g_array_unref (bench.call_lat);
+  g_array_unref (bench.board_delay);
+  g_strfreev (bench.window_tokens);
+  g_free (bench.call_sent);
+  g_free (bench.kiosk_token);
+  g_free (bench.board_token);
+  g_free (bench.url);
+  g_free (kiosks);
+  g_free (windows);
+  g_clear_object (&bench.session);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  GOptionEntry entries[] = {
+    { "windows", 0, 0, G_OPTION_ARG_INT, &opt_windows, "Counter windows (200)", "N" },
+    { "kiosks", 0, 0, G_OPTION_ARG_INT, &opt_kiosks, "Kiosks (20)", "M" },
+    { "boards", 0, 0, G_OPTION_ARG_INT, &opt_boards, "Boards (10)", "B" },
+    { "seconds", 0, 0, G_OPTION_ARG_INT, &opt_seconds, "Seconds of load per run (5)", "S" },
+    { "only-group", 0, 0, G_OPTION_ARG_NONE, &opt_only_group, "Skip the run without group commit", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- load the hall server on loopback");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  const char *server = g_getenv ("ONEWINDOW_SERVER");
+  const char *cli = g_getenv ("ONEWINDOW_CLI");
+  double raw;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    g_error ("%s", error->message);
+  opt_windows = CLAMP (opt_windows, 1, 1000);
+  opt_kiosks = CLAMP (opt_kiosks, 0, 200);
+  opt_boards = CLAMP (opt_boards, 0, 200);
+  opt_seconds = CLAMP (opt_seconds, 1, 120);
+  if (server == NULL)
+    server = BENCH_SERVER;
+  if (cli == NULL)
+    cli = BENCH_CLI;
+  signal (SIGPIPE, SIG_IGN);
+
+  dir = g_dir_make_tmp ("ow-bench-server-XXXXXX", &error);
+  if (dir == NULL)
+    g_error ("%s", error->message);
+  raw = raw_commit_rate (dir);
+  printf ("raw durable commit rate (WAL, synchronous=FULL, %s): %.0f commits/s\n", dir, raw);
+  run_load (dir, server, cli, TRUE, raw);
+  if (!opt_only_group)
+    run_load (dir, server, cli, FALSE, raw);
+  printf ("\n(databases left in %s)\n", dir);
+  return 0;
+}
