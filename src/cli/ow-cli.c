@@ -4,6 +4,7 @@
 #include "ow-cli.h"
 
 #include "ow-core.h"
+#include "ow-print.h"
 
 #include <gio/gunixoutputstream.h>
 #include <glib/gi18n.h>
@@ -75,6 +76,8 @@ error_code_name (const GError *error)
     return "invalid_catalog";
   if (error->domain == OW_DB_ERROR)
     return "database";
+  if (ow_print_error_code (error) != NULL)
+    return ow_print_error_code (error);
   return "invalid";
 }
 
@@ -390,6 +393,8 @@ cmd_ticket (Cli   *cli,
     { "green", FALSE, FALSE },
     { "category", TRUE, FALSE },
     { "reason", TRUE, FALSE },
+    { "printer", TRUE, FALSE },
+    { "output", TRUE, FALSE },
     { NULL },
   };
   g_autoptr(GError) error = NULL;
@@ -400,7 +405,8 @@ cmd_ticket (Cli   *cli,
   const char *verb;
 
   if (argc < 2)
-    return usage (cli, _("usage: onewindow ticket issue SERVICE_CODE [--green] | ticket show|reenter|cancel NUMBER|TOKEN"));
+    return usage (cli, _("usage: onewindow ticket issue SERVICE_CODE [--green] | ticket show|reenter|cancel NUMBER|TOKEN | "
+                         "ticket print NUMBER|TOKEN [--printer QUEUE] [--output FILE]"));
   verb = argv[0];
   if (!parse_options (cli, argc - 1, argv + 1, specs, values, positional, &message))
     return usage (cli, message);
@@ -420,8 +426,39 @@ cmd_ticket (Cli   *cli,
   else if (g_str_equal (verb, "cancel"))
     ticket = ow_hall_cancel_ticket (cli->hall, &cli->actor, g_ptr_array_index (positional, 0),
                                     g_hash_table_lookup (values, "reason"), &error);
+  else if (g_str_equal (verb, "print"))
+    {
+      g_autoptr(JsonObject) printed = NULL;
+      const char *output = g_hash_table_lookup (values, "output");
+      const char *number;
+
+      ticket = ow_hall_find_ticket (cli->hall, g_ptr_array_index (positional, 0), FALSE, &error);
+      if (ticket == NULL)
+        return fail_error (cli, error);
+      number = json_object_get_string_member (ticket, "number");
+      printed = ow_ticket_print (cli->db, ticket, cli->lang, OW_TICKET_PAPER_ROLL_80MM,
+                                 g_hash_table_lookup (values, "printer"), output, &error);
+      if (printed == NULL)
+        {
+          /* The ticket lives in the database whatever happens to the paper. */
+          g_autofree char *text = g_strdup_printf (_("%s (ticket %s is kept; print it again with 'onewindow ticket print %s')"),
+                                                   error->message, number, number);
+
+          return fail (cli, EXIT_FAILED, error, text);
+        }
+      if (cli->json)
+        print_json (printed);
+      else if (output != NULL)
+        g_print (_("Ticket %s written to %s\n"), number, output);
+      else
+        g_print (_("Ticket %s printed on %s (job %lld)\n"), number,
+                 json_object_get_string_member (printed, "printer"),
+                 (long long) json_object_get_int_member (printed, "job"));
+      return EXIT_OK;
+    }
   else
-    return usage (cli, _("usage: onewindow ticket issue SERVICE_CODE [--green] | ticket show|reenter|cancel NUMBER|TOKEN"));
+    return usage (cli, _("usage: onewindow ticket issue SERVICE_CODE [--green] | ticket show|reenter|cancel NUMBER|TOKEN | "
+                         "ticket print NUMBER|TOKEN [--printer QUEUE] [--output FILE]"));
 
   if (ticket == NULL)
     return fail_error (cli, error);
@@ -1174,6 +1211,7 @@ print_help (void)
                    "  catalog import FILE | catalog show\n"
                    "  ticket issue SERVICE_CODE [--green] [--category CATEGORY]\n"
                    "  ticket show|reenter|cancel NUMBER|TOKEN\n"
+                   "  ticket print NUMBER|TOKEN [--printer QUEUE] [--output FILE.pdf]\n"
                    "  window call|recall|no-show|start|complete|pause|resume WINDOW [--staff ID] [--reason TEXT]\n"
                    "  window return WINDOW --missing DOC_ID [DOC_ID...]\n"
                    "  window transfer WINDOW (--to-step STEP_ID | --to-window WINDOW) --reason TEXT\n"

@@ -635,9 +635,9 @@ list_services (OwDb        *db,
   return g_steal_pointer (&services);
 }
 
-/* The worst overdue steps of the range.  visits_overdue indexes only the overdue visits, so
- * this reads those of the range and no other visit; the tickets and steps are joined to the
- * hundred chosen only, not to every overdue visit of the range. */
+/* The worst overdue steps of the range.  visits_overdue indexes only the overdue visits, and
+ * the ranking reads nothing but that index; the visits' other columns, their tickets and
+ * steps are fetched for the hundred chosen only, not for every overdue visit of the range. */
 static JsonArray *
 list_overdue_cases (OwDb        *db,
                     const char  *from,
@@ -651,10 +651,10 @@ list_overdue_cases (OwDb        *db,
   stmt = ow_db_prepare (db,
                         "SELECT t.number, v.day, v.step, v.window, v.staff, v.started_at,"
                         " v.ended_at, v.overdue_s, st.limit_minutes"
-                        " FROM (SELECT id, ticket, day, step, window, staff, started_at, ended_at,"
-                        "        overdue_s FROM visits"
+                        " FROM (SELECT id FROM visits"
                         "       WHERE day BETWEEN ?1 AND ?2 AND overdue_s > 0"
-                        "       ORDER BY overdue_s DESC, id LIMIT " G_STRINGIFY (OVERDUE_CASES) ") v"
+                        "       ORDER BY overdue_s DESC, id LIMIT " G_STRINGIFY (OVERDUE_CASES) ") worst"
+                        " JOIN visits v ON v.id = worst.id"
                         " JOIN tickets t ON t.id = v.ticket"
                         " LEFT JOIN steps st ON st.id = v.step"
                         " ORDER BY v.overdue_s DESC, v.id",

@@ -66,6 +66,18 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
+/* g_set_str() arrived in GLib 2.76; the project requires 2.74. */
+static gboolean
+replace_string (char       **field,
+                const char  *value)
+{
+  if (g_strcmp0 (*field, value) == 0)
+    return FALSE;
+  g_free (*field);
+  *field = g_strdup (value);
+  return TRUE;
+}
+
 typedef enum
 {
   BLOCK_TEXT,     /* a layout across the content's width */
@@ -319,7 +331,7 @@ ow_ticket_renderer_set_status_base_url (OwTicketRenderer *self,
 {
   g_return_if_fail (OW_IS_TICKET_RENDERER (self));
 
-  if (g_set_str (&self->status_base_url, url))
+  if (replace_string (&self->status_base_url, url))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATUS_BASE_URL]);
 }
 
@@ -360,7 +372,7 @@ ow_ticket_renderer_set_language (OwTicketRenderer *self,
 
   if (language == NULL)
     language = "zh_CN";
-  if (g_set_str (&self->language, language))
+  if (replace_string (&self->language, language))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LANGUAGE]);
 }
 
@@ -512,18 +524,24 @@ add_text (Render         *r,
   block->layout = layout;
 }
 
+/* @right keeps its natural width (a time limit, a short label); @left wraps beside it. */
 static void
 add_row (Render     *r,
          const char *left,
          const char *right,
          double      size,
-         double      right_width,
          double      gap)
 {
-  PangoLayout *l = new_layout (r, FONT_FAMILY, size, PANGO_ALIGN_LEFT, r->width - right_width - 2 * MM, left);
-  PangoLayout *rl = new_layout (r, FONT_FAMILY, size, PANGO_ALIGN_RIGHT, right_width, right);
-  Block *block = add_block (r, BLOCK_ROW, MAX (layout_height (l), layout_height (rl)), gap);
+  PangoLayout *rl = new_layout (r, FONT_FAMILY, size, PANGO_ALIGN_LEFT, r->width, right);
+  PangoLayout *l;
+  Block *block;
+  int right_width;
 
+  pango_layout_set_width (rl, -1);
+  pango_layout_get_size (rl, &right_width, NULL);
+  l = new_layout (r, FONT_FAMILY, size, PANGO_ALIGN_LEFT,
+                  r->width - (double) right_width / PANGO_SCALE - 2 * MM, left);
+  block = add_block (r, BLOCK_ROW, MAX (layout_height (l), layout_height (rl)), gap);
   block->layout = l;
   block->right = rl;
 }
@@ -548,15 +566,20 @@ pair_markup (const char *primary,
              gboolean    bold,
              gboolean    stacked)
 {
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+
+  if (bold)
+    first = g_markup_printf_escaped ("<span size=\"%d\" weight=\"bold\">%s</span>",
+                                     (int) (primary_size * PANGO_SCALE), primary);
+  else
+    first = g_markup_printf_escaped ("<span size=\"%d\">%s</span>",
+                                     (int) (primary_size * PANGO_SCALE), primary);
   if (secondary == NULL || g_strcmp0 (primary, secondary) == 0)
-    return g_markup_printf_escaped ("<span size=\"%d\"%s>%s</span>",
-                                    (int) (primary_size * PANGO_SCALE),
-                                    bold ? " weight=\"bold\"" : "", primary);
-  return g_markup_printf_escaped ("<span size=\"%d\"%s>%s</span>%s<span size=\"%d\">%s</span>",
-                                  (int) (primary_size * PANGO_SCALE),
-                                  bold ? " weight=\"bold\"" : "", primary,
-                                  stacked ? "\n" : "  ",
-                                  (int) (secondary_size * PANGO_SCALE), secondary);
+    return g_steal_pointer (&first);
+  second = g_markup_printf_escaped ("<span size=\"%d\">%s</span>",
+                                    (int) (secondary_size * PANGO_SCALE), secondary);
+  return g_strconcat (first, stacked ? "\n" : "  ", second, NULL);
 }
 
 /* A user-interface string in both languages. */
@@ -707,7 +730,7 @@ add_steps (Render     *r,
 
   left = label_markup (r, N_("Steps"), 8.5, 7, TRUE, FALSE);
   right = label_markup (r, N_("Time limit"), 8.5, 7, TRUE, FALSE);
-  add_row (r, left, right, 8.5, 30 * MM, 1.2 * MM);
+  add_row (r, left, right, 8.5, 1.2 * MM);
 
   for (guint i = 0; i < json_array_get_length (steps); i++)
     {
@@ -727,7 +750,7 @@ add_steps (Render     *r,
       minutes = int_member (step, "limit_minutes", 0);
       if (minutes > 0)
         limit = g_strdup_printf (ow_print_gettext (r->primary, N_("%d min")), (int) minutes);
-      add_row (r, step_left, limit != NULL ? limit : "", 9, 18 * MM,
+      add_row (r, step_left, limit != NULL ? limit : "", 9,
                i + 1 < json_array_get_length (steps) ? 0.8 * MM : 2.5 * MM);
     }
 }
@@ -796,7 +819,7 @@ build (Render     *r,
   add_steps (r, ticket);
 
   {
-    g_autofree char *when = label_markup (r, N_("Issued"), 8.5, 7, FALSE, FALSE);
+    g_autofree char *when = label_markup (r, N_("Issued at"), 8.5, 7, FALSE, FALSE);
 
     g_autofree char *time = g_markup_printf_escaped ("<span size=\"%d\">%s</span>",
                                                      (int) (8.5 * PANGO_SCALE), issued_at);

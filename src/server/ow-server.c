@@ -645,9 +645,12 @@ op_submit (OwServer *self,
       flush_pending (self);
       return;
     }
-  /* Below the priority of socket I/O: everything that has arrived is read first. */
+  /* At the priority of socket I/O, not below: with hundreds of connections some socket is
+   * always ready, and a lower priority would starve the writes.  What arrived in the same
+   * main-loop iteration still shares the batch, and while a batch commits the next one
+   * gathers in the sockets. */
   if (self->flush_source == 0)
-    self->flush_source = g_idle_add_full (G_PRIORITY_DEFAULT + 10, flush_cb, self, NULL);
+    self->flush_source = g_idle_add_full (G_PRIORITY_DEFAULT, flush_cb, self, NULL);
 }
 
 static JsonNode *
@@ -843,7 +846,7 @@ flush_pending (OwServer *self)
   while (batch->len < BATCH_MAX && !g_queue_is_empty (&self->pending))
     g_ptr_array_add (batch, g_queue_pop_head (&self->pending));
   if (!g_queue_is_empty (&self->pending) && self->flush_source == 0)
-    self->flush_source = g_idle_add_full (G_PRIORITY_DEFAULT + 10, flush_cb, self, NULL);
+    self->flush_source = g_idle_add_full (G_PRIORITY_DEFAULT, flush_cb, self, NULL);
   if (batch->len == 0)
     return;
 
@@ -1012,7 +1015,7 @@ static void
 schedule_catchup (OwServer *self)
 {
   if (self->catchup_source == 0)
-    self->catchup_source = g_idle_add_full (G_PRIORITY_DEFAULT + 20, catchup_cb, self, NULL);
+    self->catchup_source = g_idle_add_full (G_PRIORITY_DEFAULT, catchup_cb, self, NULL);
 }
 
 /* Hands every event after broadcast_seq to the subscribers that are up to date.  The others

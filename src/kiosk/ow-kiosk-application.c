@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "ow-kiosk-application.h"
+
+#include "ow-appkit.h"
+#include "ow-kiosk-config.h"
+#include "ow-kiosk-window.h"
+
+#include <glib/gi18n.h>
+#include <stdio.h>
+
+/* onewindow-kiosk --server URL --token DEVICE_TOKEN [--printer QUEUE] [--fullscreen]
+ *                 [--config FILE] [--language zh_CN|en] [--idle-timeout SECONDS]
+ *
+ * Settings come from the [kiosk] group of the key file first; the command line wins. */
+
+struct _OwKioskApplication
+{
+  AdwApplication  parent_instance;
+
+  OwKioskConfig  *config;
+  gint64          started_usec;
+  gboolean        exit_after_first_frame;
+};
+
+G_DEFINE_FINAL_TYPE (OwKioskApplication, ow_kiosk_application, ADW_TYPE_APPLICATION)
+
+static const GOptionEntry options[] = {
+  { "server", 's', 0, G_OPTION_ARG_STRING, NULL, "The hall server's URL", "URL" },
+  { "token", 't', 0, G_OPTION_ARG_STRING, NULL, "This kiosk's device token", "TOKEN" },
+  { "printer", 'p', 0, G_OPTION_ARG_STRING, NULL, "The CUPS queue for tickets (default: the CUPS default)", "QUEUE" },
+  { "fullscreen", 'f', 0, G_OPTION_ARG_NONE, NULL, "Fill the screen", NULL },
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, NULL, "Read settings from the [kiosk] group of FILE", "FILE" },
+  { "language", 'l', 0, G_OPTION_ARG_STRING, NULL, "The language shown first: zh_CN (default) or en", "LANG" },
+  { "idle-timeout", 0, 0, G_OPTION_ARG_DOUBLE, NULL, "Seconds without a touch before going home (default 30)", "SECONDS" },
+  { NULL }
+};
+
+static int
+ow_kiosk_application_handle_local_options (GApplication *application,
+                                           GVariantDict *dict)
+{
+  OwKioskApplication *self = OW_KIOSK_APPLICATION (application);
+  g_autoptr(OwKioskConfig) config = ow_kiosk_config_new ();
+  g_autoptr(GError) error = NULL;
+  const char *string;
+  double seconds;
+
+  if (g_variant_dict_lookup (dict, "config", "^&ay", &string) &&
+      !ow_kiosk_config_load_file (config, string, &error))
+    {
+      g_printerr ("onewindow-kiosk: %s\n", error->message);
+      return 2;
+    }
+  if (g_variant_dict_lookup (dict, "server", "&s", &string))
+    {
+      g_free (config->server);
+      config->server = g_strdup (string);
+    }
+  if (g_variant_dict_lookup (dict, "token", "&s", &string))
+    {
+      g_free (config->token);
+      config->token = g_strdup (string);
+    }
+  if (g_variant_dict_lookup (dict, "printer", "&s", &string))
+    {
+      g_free (config->printer);
+      config->printer = g_strdup (string);
+    }
+  if (g_variant_dict_lookup (dict, "language", "&s", &string))
+    {
+      g_free (config->language);
+      config->language = g_strdup (string);
+    }
+  if (g_variant_dict_contains (dict, "fullscreen"))
+    config->fullscreen = TRUE;
+  if (g_variant_dict_lookup (dict, "idle-timeout", "d", &seconds))
+    {
+      if (!(seconds > 0 && seconds <= 24 * 3600))
+        {
+          g_printerr ("onewindow-kiosk: --idle-timeout must be from 0 to 86400 seconds\n");
+          return 2;
+        }
+      config->idle_timeout_ms = (guint) (seconds * 1000);
+    }
+  if (!ow_kiosk_config_validate (config, &error))
+    {
+      g_printerr ("onewindow-kiosk: %s\n", error->message);
+      return 2;
+    }
+  self->config = g_steal_pointer (&config);
+  return -1;
+}
+
+static void
+first_frame_cb (GdkFrameClock      *clock,
+                OwKioskApplication *self)
+{
+  /* For bench/bench-kiosk.c: the time from process start to the first painted frame. */
+  g_print ("first-frame-ms %.1f\n", (g_get_monotonic_time () - self->started_usec) / 1000.0);
+  g_signal_handlers_disconnect_by_func (clock, first_frame_cb, self);
+  g_application_quit (G_APPLICATION (self));
+}
+
+static void
+ow_kiosk_application_activate (GApplication *application)
+{
+  OwKioskApplication *self = OW_KIOSK_APPLICATION (application);
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (application));
+
+  if (window == NULL)
+    window = GTK_WINDOW (ow_kiosk_window_new (GTK_APPLICATION (application), self->config));
+  if (self->exit_after_first_frame)
+    {
+      gtk_widget_realize (GTK_WIDGET (window));
+      g_signal_connect (gtk_widget_get_frame_clock (GTK_WIDGET (window)), "after-paint",
+                        G_CALLBACK (first_frame_cb), self);
+    }
+  gtk_window_present (window);
+}
+
+static void
+ow_kiosk_application_finalize (GObject *object)
+{
+  OwKioskApplication *self = OW_KIOSK_APPLICATION (object);
+
+  g_clear_pointer (&self->config, ow_kiosk_config_free);
+
+  G_OBJECT_CLASS (ow_kiosk_application_parent_class)->finalize (object);
+}
+
+static void
+ow_kiosk_application_class_init (OwKioskApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *application_class = G_APPLICATION_CLASS (klass);
+
+  object_class->finalize = ow_kiosk_application_finalize;
+  application_class->handle_local_options = ow_kiosk_application_handle_local_options;
+  application_class->activate = ow_kiosk_application_activate;
+}
+
+static void
+ow_kiosk_application_init (OwKioskApplication *self)
+{
+  self->started_usec = g_get_monotonic_time ();
+  self->exit_after_first_frame = g_getenv ("OW_KIOSK_EXIT_AFTER_FIRST_FRAME") != NULL;
+  g_application_add_main_option_entries (G_APPLICATION (self), options);
+  g_application_set_option_context_summary (G_APPLICATION (self),
+                                            "The OneWindow ticket kiosk: departments, services, tickets.");
+}
+
+OwKioskApplication *
+ow_kiosk_application_new (void)
+{
+  /* Non-unique: a hall may test a second kiosk on one machine, and tests run several. */
+  return g_object_new (OW_TYPE_KIOSK_APPLICATION,
+                       "application-id", "org.onewindow.Kiosk",
+                       "flags", G_APPLICATION_NON_UNIQUE,
+                       NULL);
+}
