@@ -6,9 +6,15 @@
  * temporary database with a generated catalogue, measures, and prints:
  *   p50/p99 latency of issue and call, operations per second, call-to-board delay, and the
  *   raw durable-commit rate of SQLite (WAL, synchronous=FULL) on the same disk in this run.
- * By default it runs the load twice, with and without group commit.
+ * Two phases per server mode:
+ *   - latency: an open load at a hall's pace, every window and kiosk acting about once per
+ *     --pace-ms (default 1000 ms, jittered); latencies are meaningful only below saturation;
+ *   - throughput: a closed loop, every client sending its next request the moment the last
+ *     one is answered, which saturates the server; operations per second against raw commits.
+ * By default it runs both phases with and without group commit.
  *
- *   bench-server [--windows 200] [--kiosks 20] [--boards 10] [--seconds 5] [--only-group] */
+ *   bench-server [--windows 200] [--kiosks 20] [--boards 10] [--seconds 5] [--pace-ms 1000]
+ *                [--only-group] */
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -26,6 +32,7 @@ static int opt_windows = 200;
 static int opt_kiosks = 20;
 static int opt_boards = 10;
 static int opt_seconds = 5;
+static int opt_pace_ms = 1000;
 static gboolean opt_only_group = FALSE;
 
 typedef struct
@@ -42,6 +49,7 @@ typedef struct
   guint64      ops;
   gboolean     stopping;
   guint        in_flight;
+  int          pace_ms;        /* think time between an actor's requests; 0: closed loop */
   GPtrArray   *boards;
 } Bench;
 
@@ -233,6 +241,20 @@ typedef struct
 static void kiosk_next (Actor *actor);
 static void window_next (Actor *actor);
 
+/* A clerk's or citizen's pause: uniformly 0.5 to 1.5 times the pace. */
+static guint
+pace_delay (Bench *bench)
+{
+  return g_random_int_range (bench->pace_ms / 2, bench->pace_ms * 3 / 2 + 1);
+}
+
+static gboolean
+kiosk_retry_cb (gpointer data)
+{
+  kiosk_next (data);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 kiosk_done_cb (GObject      *source,
                GAsyncResult *result,
@@ -250,7 +272,10 @@ kiosk_done_cb (GObject      *source,
       g_array_append_val (bench->issue_lat, ms);
       bench->ops++;
     }
-  kiosk_next (actor);
+  if (bench->pace_ms > 0)
+    g_timeout_add (pace_delay (bench), kiosk_retry_cb, actor);
+  else
+    kiosk_next (actor);
 }
 
 static void
@@ -308,7 +333,10 @@ window_done_cb (GObject      *source,
       g_timeout_add (g_random_int_range (100, 300), window_retry_cb, actor);
       return;
     }
-  window_next (actor);
+  if (bench->pace_ms > 0)
+    g_timeout_add (pace_delay (bench), window_retry_cb, actor);
+  else
+    window_next (actor);
 }
 
 static void
@@ -386,9 +414,10 @@ run_load (const char *dir,
           const char *server,
           const char *cli,
           gboolean    group,
+          int         pace_ms,
           double      raw_rate)
 {
-  g_autofree char *db = g_strdup_printf ("%s/hall-%s.db", dir, group ? "group" : "single");
+  g_autofree char *db = g_strdup_printf ("%s/hall-%s-%d.db", dir, group ? "group" : "single", pace_ms);
   g_autofree char *catalog = write_catalog (dir);
   g_autoptr(GSubprocess) process = NULL;
   g_autofree char *kiosk_json = NULL;
@@ -414,6 +443,7 @@ run_load (const char *dir,
   bench.call_sent = g_new0 (gint64, opt_windows);
   bench.window_tokens = g_new0 (char *, opt_windows + 1);
   bench.boards = g_ptr_array_new_with_free_func (g_object_unref);
+  bench.pace_ms = pace_ms;
 
   /* One staff member signed in at every window (each sign-in checks the PIN with argon2id). */
   for (int w = 1; w <= opt_windows; w++)
@@ -446,7 +476,8 @@ run_load (const char *dir,
   while (bench.boards->len < (guint) opt_boards)
     g_main_context_iteration (NULL, TRUE);
 
-  printf ("%s: %d windows signed in, %d boards connected; loading for %d s\n", group ? "group" : "single",
+  printf ("%s commit, %s: %d windows signed in, %d boards connected; loading for %d s\n",
+          group ? "group" : "single", pace_ms > 0 ? "paced (latency)" : "closed loop (throughput)",
           opt_windows, opt_boards, opt_seconds);
   fflush (stdout);
   kiosks = g_new0 (Actor, opt_kiosks);
@@ -471,8 +502,12 @@ run_load (const char *dir,
     g_main_context_iteration (NULL, FALSE);
 
   rate = bench.ops / (elapsed / (double) G_USEC_PER_SEC);
-  printf ("\n%s commit: %d windows, %d kiosks, %d boards, %.1f s\n", group ? "group" : "single",
+  printf ("\n%s commit, %s: %d windows, %d kiosks, %d boards, %.1f s\n", group ? "group" : "single",
+          pace_ms > 0 ? "each acting about once a pace" : "closed loop",
           opt_windows, opt_kiosks, opt_boards, elapsed / (double) G_USEC_PER_SEC);
+  if (pace_ms > 0)
+    printf ("  pace              %d ms per actor (offered about %.0f requests/s)\n", pace_ms,
+            (opt_windows + opt_kiosks) * 1000.0 / pace_ms);
   printf ("  issue latency     p50 %7.2f ms   p99 %7.2f ms   (%u)\n", pct (bench.issue_lat, 0.5),
           pct (bench.issue_lat, 0.99), bench.issue_lat->len);
   printf ("  call latency      p50 %7.2f ms   p99 %7.2f ms   (%u)\n", pct (bench.call_lat, 0.5),
@@ -516,7 +551,8 @@ main (int    argc,
     { "kiosks", 0, 0, G_OPTION_ARG_INT, &opt_kiosks, "Kiosks (20)", "M" },
     { "boards", 0, 0, G_OPTION_ARG_INT, &opt_boards, "Boards (10)", "B" },
     { "seconds", 0, 0, G_OPTION_ARG_INT, &opt_seconds, "Seconds of load per run (5)", "S" },
-    { "only-group", 0, 0, G_OPTION_ARG_NONE, &opt_only_group, "Skip the run without group commit", NULL },
+    { "pace-ms", 0, 0, G_OPTION_ARG_INT, &opt_pace_ms, "Think time of the latency phase (1000)", "MS" },
+    { "only-group", 0, 0, G_OPTION_ARG_NONE, &opt_only_group, "Skip the runs without group commit", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- load the hall server on loopback");
@@ -544,9 +580,14 @@ main (int    argc,
     g_error ("%s", error->message);
   raw = raw_commit_rate (dir);
   printf ("raw durable commit rate (WAL, synchronous=FULL, %s): %.0f commits/s\n", dir, raw);
-  run_load (dir, server, cli, TRUE, raw);
+  opt_pace_ms = CLAMP (opt_pace_ms, 10, 60000);
+  run_load (dir, server, cli, TRUE, opt_pace_ms, raw);
+  run_load (dir, server, cli, TRUE, 0, raw);
   if (!opt_only_group)
-    run_load (dir, server, cli, FALSE, raw);
+    {
+      run_load (dir, server, cli, FALSE, opt_pace_ms, raw);
+      run_load (dir, server, cli, FALSE, 0, raw);
+    }
   printf ("\n(databases left in %s)\n", dir);
   return 0;
 }

@@ -1269,7 +1269,15 @@ test_kill9 (void)
       if (g_hash_table_contains (load.completed, number))
         g_assert_cmpstr (json_object_get_string_member (ticket, "step"), ==, "biz-reg/accept");
       else if (g_hash_table_contains (load.called, number))
-        g_assert_cmpstr (state, ==, "called");
+        {
+          /* The call was acknowledged; a completion may have committed without its answer
+           * reaching us before the kill, which moves the ticket to the next step. */
+          if (g_strcmp0 (state, "called") != 0)
+            {
+              g_assert_cmpstr (state, ==, "waiting");
+              g_assert_cmpstr (json_object_get_string_member (ticket, "step"), ==, "biz-reg/accept");
+            }
+        }
     }
 
   /* Numbers are never handed out twice, even after a crash. */

@@ -100,9 +100,11 @@ struct _OwServer
 {
   GObject      parent_instance;
 
-  OwDb        *db;
+  OwDb        *db;             /* the main thread's connection: reads, sign-ins */
   OwClock     *clock;
   OwHall      *hall;
+  OwDb        *writer_db;      /* the writer thread's connection: queued operations */
+  OwHall      *writer_hall;
   SoupServer  *soup;
   char        *listen;
   char        *url;
@@ -111,7 +113,7 @@ struct _OwServer
   guint        keepalive_s;
 
   GQueue       pending;        /* Op * */
-  guint        flush_source;
+  GPtrArray   *running;        /* the batch the writer thread is committing, or NULL */
 
   GPtrArray   *subscribers;    /* Subscriber * */
   gint64       broadcast_seq;  /* the newest event handed to live subscribers */
@@ -622,35 +624,16 @@ op_new (OwServer          *self,
   return op;
 }
 
-static gboolean
-flush_cb (gpointer data)
-{
-  OwServer *self = data;
-
-  self->flush_source = 0;
-  flush_pending (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* Queues @op; the response waits until the batch holding it has committed. */
+/* Queues @op; the response waits until the batch holding it has committed.  When the writer
+ * thread is idle the operation starts at once, alone; while a batch commits, the operations
+ * arriving meanwhile gather into the next one (group commit without added delay). */
 static void
 op_submit (OwServer *self,
            Op       *op)
 {
   soup_server_message_pause (op->msg);
   g_queue_push_tail (&self->pending, op);
-  if (self->pending.length >= BATCH_MAX)
-    {
-      g_clear_handle_id (&self->flush_source, g_source_remove);
-      flush_pending (self);
-      return;
-    }
-  /* At the priority of socket I/O, not below: with hundreds of connections some socket is
-   * always ready, and a lower priority would starve the writes.  What arrived in the same
-   * main-loop iteration still shares the batch, and while a batch commits the next one
-   * gathers in the sockets. */
-  if (self->flush_source == 0)
-    self->flush_source = g_idle_add_full (G_PRIORITY_DEFAULT, flush_cb, self, NULL);
+  flush_pending (self);
 }
 
 static JsonNode *
@@ -673,11 +656,11 @@ run_issue (OwServer  *self,
   g_autofree char *url = NULL;
   JsonObject *ticket;
 
-  ticket = ow_hall_issue_ticket (self->hall, &actor, op->service, op->green, op->green_category, error);
+  ticket = ow_hall_issue_ticket (self->writer_hall, &actor, op->service, op->green, op->green_category, error);
   if (ticket == NULL)
     return NULL;
-  json_object_set_int_member (ticket, "estimated_wait_s", ow_public_estimate_wait (self->hall, ticket));
-  base = ow_db_get_setting (self->db, "status_base_url");
+  json_object_set_int_member (ticket, "estimated_wait_s", ow_public_estimate_wait (self->writer_hall, ticket));
+  base = ow_db_get_setting (self->writer_db, "status_base_url");
   if (base == NULL || *base == '\0')
     {
       g_free (base);
@@ -707,7 +690,7 @@ run_window (OwServer  *self,
   };
   JsonObject *result;
 
-  result = ow_hall_window_act (self->hall, &actor, op->window, op->action, &args, error);
+  result = ow_hall_window_act (self->writer_hall, &actor, op->window, op->action, &args, error);
   if (result == NULL)
     return NULL;
   *status = 200;
@@ -723,7 +706,7 @@ run_rate (OwServer  *self,
   OwActor actor = { op->actor, op->terminal };
   JsonObject *result;
 
-  result = ow_public_rate (self->hall, &actor, op->token, op->level, op->comment, error);
+  result = ow_public_rate (self->writer_hall, &actor, op->token, op->level, op->comment, error);
   if (result == NULL)
     return NULL;
   *status = 201;
@@ -739,7 +722,7 @@ run_logout (OwServer  *self,
   OwActor actor = { op->actor, op->terminal };
   JsonObject *result;
 
-  if (!ow_auth_logout (self->hall, &actor, op->identity, error))
+  if (!ow_auth_logout (self->writer_hall, &actor, op->identity, error))
     return NULL;
   result = json_object_new ();
   json_object_set_boolean_member (result, "ok", TRUE);
@@ -759,7 +742,7 @@ run_catalog_import (OwServer  *self,
   gsize length;
   const char *data = g_bytes_get_data (op->body, &length);
 
-  if (!ow_catalog_import_data (self->db, self->clock, &actor, "request body", data, length, &summary, error))
+  if (!ow_catalog_import_data (self->writer_db, self->clock, &actor, "request body", data, length, &summary, error))
     return NULL;
   result = json_object_new ();
   json_object_set_boolean_member (result, "ok", TRUE);
@@ -778,7 +761,7 @@ run_device_add (OwServer  *self,
   g_autofree char *token = NULL;
   JsonObject *result;
 
-  token = ow_auth_device_add (self->hall, &actor, op->window, op->service, error);
+  token = ow_auth_device_add (self->writer_hall, &actor, op->window, op->service, error);
   if (token == NULL)
     return NULL;
   result = json_object_new ();
@@ -798,7 +781,7 @@ run_device_revoke (OwServer  *self,
   OwActor actor = { op->actor, op->terminal };
   JsonObject *result;
 
-  if (!ow_auth_device_revoke (self->hall, &actor, op->window, error))
+  if (!ow_auth_device_revoke (self->writer_hall, &actor, op->window, error))
     return NULL;
   result = json_object_new ();
   json_object_set_string_member (result, "name", op->window);
@@ -835,23 +818,18 @@ op_fail_rolled_back (Op           *op,
                cause != NULL ? cause->message : "the transaction was rolled back");
 }
 
+/* Runs in the writer thread: the batch's operations, each in its own savepoint, then one
+ * durable commit.  Only the writer connection is touched here, never a message or a socket. */
 static void
-flush_pending (OwServer *self)
+run_batch (OwServer  *self,
+           GPtrArray *batch)
 {
-  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
   g_autoptr(GError) error = NULL;
   gboolean outer;
   guint first = 0;
 
-  while (batch->len < BATCH_MAX && !g_queue_is_empty (&self->pending))
-    g_ptr_array_add (batch, g_queue_pop_head (&self->pending));
-  if (!g_queue_is_empty (&self->pending) && self->flush_source == 0)
-    self->flush_source = g_idle_add_full (G_PRIORITY_DEFAULT, flush_cb, self, NULL);
-  if (batch->len == 0)
-    return;
-
   outer = self->group_commit && batch->len > 1;
-  if (outer && !ow_db_begin (self->db, TRUE, &error))
+  if (outer && !ow_db_begin (self->writer_db, TRUE, &error))
     {
       g_warning ("cannot begin a batch: %s", error->message);
       g_clear_error (&error);
@@ -864,13 +842,13 @@ flush_pending (OwServer *self)
 
       /* After a hard error SQLite may abandon the whole transaction: what the operations
        * before it did is gone, so they fail too, and the rest get a new transaction. */
-      if (outer && !ow_db_in_transaction (self->db))
+      if (outer && !ow_db_in_transaction (self->writer_db))
         {
           for (guint j = first; j < i; j++)
             if (((Op *) g_ptr_array_index (batch, j))->result != NULL)
               op_fail_rolled_back (g_ptr_array_index (batch, j), NULL);
           first = i;
-          if (!ow_db_begin (self->db, TRUE, &error))
+          if (!ow_db_begin (self->writer_db, TRUE, &error))
             {
               g_warning ("cannot begin a batch: %s", error->message);
               g_clear_error (&error);
@@ -883,7 +861,7 @@ flush_pending (OwServer *self)
 
   if (outer)
     {
-      if (!ow_db_in_transaction (self->db) || !ow_db_commit (self->db, &error))
+      if (!ow_db_in_transaction (self->writer_db) || !ow_db_commit (self->writer_db, &error))
         {
           if (error != NULL)
             g_warning ("batch commit failed: %s", error->message);
@@ -891,14 +869,59 @@ flush_pending (OwServer *self)
             if (((Op *) g_ptr_array_index (batch, j))->result != NULL)
               op_fail_rolled_back (g_ptr_array_index (batch, j), error);
         }
-      self->batches++;
-      self->batched_ops += batch->len;
     }
+}
 
-  /* Durable now: answer, then tell the subscribers. */
+static void
+batch_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  run_batch (source_object, task_data);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+batch_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  OwServer *self = OW_SERVER (source);
+  g_autoptr(GPtrArray) batch = g_steal_pointer (&self->running);
+
+  g_assert (batch == g_task_get_task_data (G_TASK (result)));
+
+  self->batches++;
+  self->batched_ops += batch->len;
+
+  /* Durable now: answer, then tell the subscribers, then start what gathered meanwhile. */
   for (guint i = 0; i < batch->len; i++)
     op_respond (g_ptr_array_index (batch, i));
   broadcast (self);
+  flush_pending (self);
+}
+
+/* Hands the pending operations to the writer thread, unless it is busy: then they wait for
+ * the batch in progress, which starts them when it is done. */
+static void
+flush_pending (OwServer *self)
+{
+  g_autoptr(GTask) task = NULL;
+  GPtrArray *batch;
+
+  if (self->running != NULL || g_queue_is_empty (&self->pending))
+    return;
+
+  batch = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+  while (batch->len < BATCH_MAX && !g_queue_is_empty (&self->pending))
+    g_ptr_array_add (batch, g_queue_pop_head (&self->pending));
+  self->running = g_ptr_array_ref (batch);
+
+  task = g_task_new (self, NULL, batch_done_cb, NULL);
+  g_task_set_source_tag (task, flush_pending);
+  g_task_set_task_data (task, batch, (GDestroyNotify) g_ptr_array_unref);
+  g_task_run_in_thread (task, batch_thread);
 }
 
 /* Event stream */
@@ -1876,6 +1899,8 @@ ow_server_dispose (GObject *object)
 
   ow_server_stop (self);
   g_clear_object (&self->soup);
+  g_clear_object (&self->writer_hall);
+  g_clear_object (&self->writer_db);
   g_clear_object (&self->hall);
   g_clear_object (&self->clock);
   g_clear_object (&self->db);
@@ -1938,6 +1963,10 @@ ow_server_new (const OwServerOptions  *options,
   /* The shipped programs use the real clock only. */
   self->clock = ow_clock_new_system ();
   self->hall = ow_hall_new (self->db, self->clock);
+  self->writer_db = ow_db_open (options->db_path, error);
+  if (self->writer_db == NULL)
+    return NULL;
+  self->writer_hall = ow_hall_new (self->writer_db, self->clock);
   self->listen = g_strdup (options->listen != NULL ? options->listen : "127.0.0.1:8080");
   self->group_commit = !options->no_group_commit;
   self->keepalive_s = options->keepalive_s > 0 ? options->keepalive_s : KEEPALIVE_DEFAULT_S;
@@ -2029,9 +2058,10 @@ ow_server_stop (OwServer *self)
 {
   g_return_if_fail (OW_IS_SERVER (self));
 
-  g_clear_handle_id (&self->flush_source, g_source_remove);
-  while (!g_queue_is_empty (&self->pending))
-    flush_pending (self);
+  /* Every queued operation still commits and is answered before the server goes. */
+  flush_pending (self);
+  while (self->running != NULL)
+    g_main_context_iteration (NULL, TRUE);
   g_clear_handle_id (&self->poll_source, g_source_remove);
   g_clear_handle_id (&self->catchup_source, g_source_remove);
   while (self->subscribers != NULL && self->subscribers->len > 0)
