@@ -363,6 +363,18 @@ test_render_status_url (PrintFixture  *fixture,
   g_assert_no_error (error);
   g_assert_cmpstr (url, ==, "https://example.org/t/abc");
 
+  /* A URL no QR code can hold is an error, not a crash. */
+  {
+    g_autofree char *huge = g_strnfill (4000, 'x');
+
+    json_object_set_string_member (ticket, "status_url", huge);
+    pdf = ow_ticket_renderer_render (renderer, ticket, &error);
+    g_assert_error (error, OW_TICKET_ERROR, OW_TICKET_ERROR_INVALID);
+    g_assert_null (pdf);
+    g_clear_error (&error);
+    json_object_remove_member (ticket, "status_url");
+  }
+
   json_object_remove_member (ticket, "number");
   pdf = ow_ticket_renderer_render (renderer, ticket, &error);
   g_assert_error (error, OW_TICKET_ERROR, OW_TICKET_ERROR_INVALID);
@@ -545,6 +557,28 @@ test_cups_stopped (PrintFixture  *fixture,
   g_test_message ("%s", error->message);
   g_assert_true (g_str_has_prefix (error->message, "printer queue 'receipt' is not accepting jobs: "));
   g_assert_nonnull (strstr (error->message, "Closed for the day"));
+}
+
+static void
+test_cups_held (PrintFixture  *fixture,
+                gconstpointer  user_data)
+{
+  g_autoptr(JsonObject) ticket = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (fixture->cups == NULL)
+    return;
+  ticket = issue_ticket (fixture, "biz", FALSE);
+
+  /* A queue that holds every job until someone releases it: nobody will, at a kiosk. */
+  test_cups_tool (fixture->cups, &error, "lpadmin", "-p", "receipt", "-o", "job-hold-until-default=indefinite", NULL);
+  g_assert_no_error (error);
+  g_assert_cmpint (print_ticket (fixture, ticket, "receipt", 10000, NULL, &error), ==, 0);
+  g_assert_error (error, OW_PRINTER_ERROR, OW_PRINTER_ERROR_FAILED);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message, "job "));
+  g_assert_nonnull (strstr (error->message, "on printer queue 'receipt' is held"));
+  g_assert_cmpint (active_jobs ("receipt"), ==, 0);
 }
 
 static void
@@ -924,6 +958,7 @@ main (int    argc,
   ADD ("/ow/print/cups/default-destination", test_cups_default_destination, cups_set_up);
   ADD ("/ow/print/cups/missing-queue", test_cups_missing_queue, cups_set_up);
   ADD ("/ow/print/cups/stopped", test_cups_stopped, cups_set_up);
+  ADD ("/ow/print/cups/held", test_cups_held, cups_set_up);
   ADD ("/ow/print/cups/paper-out", test_cups_paper_out, cups_set_up);
   ADD ("/ow/print/cups/job-stopped", test_cups_job_stopped, cups_set_up);
   ADD ("/ow/print/cups/timeout", test_cups_timeout, cups_set_up);

@@ -68,7 +68,8 @@ ow_counter_application_handle_local_options (GApplication *application,
   OwCounterApplication *self = OW_COUNTER_APPLICATION (application);
   const char *config = NULL;
 
-  if (g_variant_dict_lookup (options, "config", "&s", &config))
+  /* A filename option arrives as a bytestring. */
+  if (g_variant_dict_lookup (options, "config", "^&ay", &config))
     {
       g_autoptr(GError) error = NULL;
 

@@ -24,6 +24,7 @@ struct _OwCounterSession
 
   JsonObject   *catalog;
   JsonObject   *window;      /* WINDOW with "waiting_list" */
+  gint64        window_read; /* monotonic time of the last read of the waiting list */
   JsonObject   *ticket;      /* the ticket in hand, as the server last described it */
   char         *token;       /* its token: the window object only names the number */
   JsonObject   *lookup;
@@ -338,6 +339,7 @@ window_cb (GObject      *source,
       return;
     }
   set_object (&self->window, window);
+  self->window_read = g_get_monotonic_time ();
 
   number = json_object_get_string_member_with_default (window, "ticket", NULL);
   if (number == NULL)
@@ -904,6 +906,16 @@ ow_counter_session_get_lookup (OwCounterSession *self)
   return self->lookup;
 }
 
+gint64
+ow_counter_session_get_waiting_age (OwCounterSession *self)
+{
+  g_return_val_if_fail (OW_IS_COUNTER_SESSION (self), 0);
+
+  if (self->window_read == 0)
+    return 0;
+  return (g_get_monotonic_time () - self->window_read) / G_USEC_PER_SEC;
+}
+
 const char *
 ow_counter_session_get_outcome (OwCounterSession *self)
 {
@@ -1054,6 +1066,19 @@ ow_counter_session_windows_for_step (OwCounterSession *self,
           }
     }
   return g_string_free (g_steal_pointer (&names), FALSE);
+}
+
+OwCounterTimerLevel
+ow_counter_timer_level (gint64 elapsed_s,
+                        gint64 limit_s)
+{
+  if (limit_s <= 0)
+    return OW_COUNTER_TIMER_OK;
+  if (elapsed_s > limit_s)
+    return OW_COUNTER_TIMER_OVER;
+  if (elapsed_s * 5 >= limit_s * 4)
+    return OW_COUNTER_TIMER_NEAR;
+  return OW_COUNTER_TIMER_OK;
 }
 
 /* Object */

@@ -29,6 +29,17 @@ typedef enum
   OW_COUNTER_CAN_REPRINT  = 1 << 9,
 } OwCounterAllowed;
 
+/* How a step's time in service stands against its limit (限时办结). */
+typedef enum
+{
+  OW_COUNTER_TIMER_OK,
+  OW_COUNTER_TIMER_NEAR,  /* the last fifth of the limit: amber */
+  OW_COUNTER_TIMER_OVER,  /* past the limit: red */
+} OwCounterTimerLevel;
+
+OwCounterTimerLevel ow_counter_timer_level            (gint64             elapsed_s,
+                                                       gint64             limit_s);
+
 OwCounterSession *ow_counter_session_new              (OwClient          *client,
                                                        const char        *window_id);
 OwClient         *ow_counter_session_get_client       (OwCounterSession  *self);
@@ -67,6 +78,8 @@ JsonObject       *ow_counter_session_get_window       (OwCounterSession  *self);
 JsonObject       *ow_counter_session_get_ticket       (OwCounterSession  *self);
 JsonArray        *ow_counter_session_get_waiting      (OwCounterSession  *self);
 JsonObject       *ow_counter_session_get_lookup       (OwCounterSession  *self);
+/* Seconds since the waiting list was read (its "waited_s" were true then). */
+gint64            ow_counter_session_get_waiting_age  (OwCounterSession  *self);
 /* What happened to the last ticket that left this window ("A005 → 9号收费窗口 缴费"). */
 const char       *ow_counter_session_get_outcome      (OwCounterSession  *self);
 /* The events this counter has seen for ticket @number today, oldest first. */

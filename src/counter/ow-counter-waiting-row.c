@@ -16,6 +16,8 @@ struct _OwCounterWaitingRow
 
   char          *number;
   gboolean       green;
+  gint64         waited_s;
+  gint64         age_s;
 };
 
 G_DEFINE_FINAL_TYPE (OwCounterWaitingRow, ow_counter_waiting_row, GTK_TYPE_LIST_BOX_ROW)
@@ -72,6 +74,7 @@ ow_counter_waiting_row_new (const char *number,
 
   self->number = g_strdup (number);
   self->green = green;
+  self->waited_s = waited_s;
   gtk_label_set_label (self->number_label, number);
   gtk_label_set_label (self->step_label, step_name);
   gtk_label_set_label (self->waited_label, waited);
@@ -99,4 +102,19 @@ ow_counter_waiting_row_get_green (OwCounterWaitingRow *self)
 {
   g_return_val_if_fail (OW_IS_COUNTER_WAITING_ROW (self), FALSE);
   return self->green;
+}
+
+void
+ow_counter_waiting_row_set_age (OwCounterWaitingRow *self,
+                                gint64               age_s)
+{
+  g_autofree char *waited = NULL;
+
+  g_return_if_fail (OW_IS_COUNTER_WAITING_ROW (self));
+
+  if (age_s == self->age_s)
+    return;
+  self->age_s = age_s;
+  waited = ow_counter_format_duration (self->waited_s + MAX (0, age_s));
+  gtk_label_set_label (self->waited_label, waited);
 }

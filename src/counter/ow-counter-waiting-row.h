@@ -17,6 +17,9 @@ GtkWidget  *ow_counter_waiting_row_new        (const char          *number,
                                                gint64               waited_s);
 const char *ow_counter_waiting_row_get_number (OwCounterWaitingRow *self);
 gboolean    ow_counter_waiting_row_get_green  (OwCounterWaitingRow *self);
+/* The list was read @age_s seconds ago: the waits have grown by that much since. */
+void        ow_counter_waiting_row_set_age    (OwCounterWaitingRow *self,
+                                               gint64               age_s);
 
 /* "12:05" or "1:02:03". */
 char       *ow_counter_format_duration        (gint64               seconds);

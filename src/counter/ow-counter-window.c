@@ -42,6 +42,7 @@ struct _OwCounterWindow
   GtkListBox           *waiting_list;
   GtkLabel             *figures_label;
   GtkButton            *pause_button;
+  GtkGrid              *actions_grid;
 
   OwCounterSession     *session;
   GtkWindow            *dialog;
@@ -179,27 +180,43 @@ update_timer (OwCounterWindow *self)
       gtk_label_set_label (self->limit_label, _("no time limit"));
       return;
     }
-  if (elapsed > limit_s)
+  switch (ow_counter_timer_level (elapsed, limit_s))
     {
-      g_autofree char *over = ow_counter_format_duration (elapsed - limit_s);
+    case OW_COUNTER_TIMER_OVER:
+      {
+        g_autofree char *over = ow_counter_format_duration (elapsed - limit_s);
 
-      gtk_widget_add_css_class (timer, "timer-over");
-      limit_text = g_strdup_printf (_("over the %d min limit by %s"), (int) (limit_s / 60), over);
-    }
-  else
-    {
-      /* Amber for the last fifth of the promised time (限时办结). */
-      if (elapsed * 5 >= limit_s * 4)
-        gtk_widget_add_css_class (timer, "timer-near");
+        gtk_widget_add_css_class (timer, "timer-over");
+        limit_text = g_strdup_printf (_("over the %d min limit by %s"), (int) (limit_s / 60), over);
+        break;
+      }
+    case OW_COUNTER_TIMER_NEAR:
+      gtk_widget_add_css_class (timer, "timer-near");
+      G_GNUC_FALLTHROUGH;
+    case OW_COUNTER_TIMER_OK:
+    default:
       limit_text = g_strdup_printf (_("of %d min limit"), (int) (limit_s / 60));
+      break;
     }
   gtk_label_set_label (self->limit_label, limit_text);
+}
+
+static void
+update_waited (OwCounterWindow *self)
+{
+  gint64 since = ow_counter_session_get_waiting_age (self->session);
+
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->waiting_list));
+       row != NULL; row = gtk_widget_get_next_sibling (row))
+    if (OW_IS_COUNTER_WAITING_ROW (row))
+      ow_counter_waiting_row_set_age (OW_COUNTER_WAITING_ROW (row), since);
 }
 
 static gboolean
 tick_cb (gpointer data)
 {
   update_timer (data);
+  update_waited (data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -463,16 +480,24 @@ update_waiting (OwCounterWindow *self)
   for (guint i = 0; i < n; i++)
     {
       JsonObject *entry = json_array_get_object_element (waiting, i);
+      JsonObject *service = ow_counter_session_find_service (self->session,
+                                                             json_object_get_string_member_with_default (entry, "service", NULL));
+      const char *step = ow_counter_session_step_name (self->session, json_object_get_string_member_with_default (entry, "step", NULL));
+      g_autofree char *what = NULL;
 
+      /* The window may serve steps of several services: say which. */
+      what = service != NULL
+             ? g_strdup_printf ("%s · %s", ow_appkit_localized (json_object_get_member (service, "name"), NULL), step)
+             : g_strdup (step);
       gtk_list_box_append (self->waiting_list,
                            ow_counter_waiting_row_new (json_object_get_string_member_with_default (entry, "number", "?"),
                                                        json_object_get_boolean_member_with_default (entry, "green", FALSE),
                                                        json_object_get_boolean_member_with_default (entry, "reentry", FALSE),
-                                                       ow_counter_session_step_name (self->session,
-                                                                                     json_object_get_string_member_with_default (entry, "step", NULL)),
+                                                       what,
                                                        json_object_get_int_member_with_default (entry, "waited_s", 0)));
     }
 
+  update_waited (self);
   ow_counter_session_get_figures (self->session, &served, &average_s, &over);
   average = ow_counter_format_duration (average_s);
   figures = g_strdup_printf (_("Served: %u    Average service time: %s    Over the limit: %u"), served, average, over);
@@ -861,6 +886,7 @@ ow_counter_window_class_init (OwCounterWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OwCounterWindow, waiting_list);
   gtk_widget_class_bind_template_child (widget_class, OwCounterWindow, figures_label);
   gtk_widget_class_bind_template_child (widget_class, OwCounterWindow, pause_button);
+  gtk_widget_class_bind_template_child (widget_class, OwCounterWindow, actions_grid);
   gtk_widget_class_bind_template_callback (widget_class, staff_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, pin_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, search_activate_cb);
@@ -878,6 +904,18 @@ static void
 ow_counter_window_init (OwCounterWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Long action names wrap inside their button rather than widen the window. */
+  for (GtkWidget *button = gtk_widget_get_first_child (GTK_WIDGET (self->actions_grid));
+       button != NULL; button = gtk_widget_get_next_sibling (button))
+    {
+      GtkWidget *label = GTK_IS_BUTTON (button) ? gtk_button_get_child (GTK_BUTTON (button)) : NULL;
+
+      if (GTK_IS_LABEL (label))
+        {
+          gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+          gtk_label_set_justify (GTK_LABEL (label), GTK_JUSTIFY_CENTER);
+        }
+    }
   self->tick_source = g_timeout_add_seconds (1, tick_cb, self);
 }
 

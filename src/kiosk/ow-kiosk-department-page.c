@@ -56,6 +56,8 @@ make_tile (OwKioskDepartmentPage *self,
   gtk_label_set_wrap (GTK_LABEL (title), TRUE);
   gtk_label_set_wrap_mode (GTK_LABEL (title), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_justify (GTK_LABEL (title), GTK_JUSTIFY_CENTER);
+  /* Long names wrap instead of widening every tile of the flow box. */
+  gtk_label_set_max_width_chars (GTK_LABEL (title), 14);
   gtk_label_set_wrap (GTK_LABEL (subtitle), TRUE);
   gtk_label_set_justify (GTK_LABEL (subtitle), GTK_JUSTIFY_CENTER);
   gtk_widget_add_css_class (title, "tile-title");

@@ -55,6 +55,8 @@ make_tile (OwKioskHomePage *self,
   gtk_label_set_wrap (GTK_LABEL (title), TRUE);
   gtk_label_set_wrap_mode (GTK_LABEL (title), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_justify (GTK_LABEL (title), GTK_JUSTIFY_CENTER);
+  /* Long names wrap instead of widening every tile of the flow box. */
+  gtk_label_set_max_width_chars (GTK_LABEL (title), 14);
   gtk_widget_add_css_class (title, "tile-title");
   gtk_widget_add_css_class (subtitle, "tile-subtitle");
   gtk_widget_set_valign (box, GTK_ALIGN_CENTER);

@@ -10,7 +10,7 @@
  * It draws itself, so it has no template. */
 
 #define QUIET_MODULES 4
-#define MIN_SIZE 240
+#define MIN_SIZE 300
 
 struct _OwKioskQr
 {

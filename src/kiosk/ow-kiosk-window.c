@@ -217,6 +217,7 @@ typedef struct
 {
   GWeakRef  window;
   char     *token;
+  char     *number;
 } PrintJob;
 
 static void
@@ -224,6 +225,7 @@ print_job_free (PrintJob *job)
 {
   g_weak_ref_clear (&job->window);
   g_free (job->token);
+  g_free (job->number);
   g_free (job);
 }
 
@@ -244,7 +246,7 @@ print_cb (GObject      *source,
       return;
     }
   if (error != NULL)
-    g_message ("ticket %s: %s", job->token, error->message);
+    g_message ("ticket %s: %s", job->number, error->message);
 
   /* A slow job may finish after the next citizen took their ticket: only the ticket still on
    * screen shows its outcome. */
@@ -294,6 +296,7 @@ start_print (OwKioskWindow *self)
   job = g_new0 (PrintJob, 1);
   g_weak_ref_init (&job->window, self);
   job->token = g_strdup (json_object_get_string_member_with_default (self->ticket, "token", NULL));
+  job->number = g_strdup (json_object_get_string_member_with_default (self->ticket, "number", NULL));
   title = g_strdup_printf ("ticket %s", json_object_get_string_member_with_default (self->ticket, "number", "?"));
   ow_printer_print_async (self->printer, pdf, title, self->cancellable, print_cb, job);
 }
@@ -529,8 +532,9 @@ catalog_cb (GObject      *source,
             (self->view == VIEW_MESSAGE && (self->message == MESSAGE_PAUSED || self->message == MESSAGE_UNAUTHORIZED));
   if (catalog == NULL)
     {
-      self->attempts++;
-      g_message ("catalogue: %s", error->message);
+      /* Once per outage, not at every attempt. */
+      if (self->attempts++ == 0)
+        g_message ("catalogue: %s", error->message);
       if (g_error_matches (error, OW_CLIENT_ERROR, OW_CLIENT_ERROR_UNAUTHORIZED) ||
           g_error_matches (error, OW_CLIENT_ERROR, OW_CLIENT_ERROR_FORBIDDEN))
         self->message = MESSAGE_UNAUTHORIZED;
@@ -543,6 +547,8 @@ catalog_cb (GObject      *source,
       return;
     }
 
+  if (self->attempts > 0)
+    g_message ("catalogue: the server answers again after %u attempts", self->attempts);
   self->attempts = 0;
   g_clear_handle_id (&self->retry_source, g_source_remove);
   g_clear_pointer (&self->catalog, json_object_unref);
@@ -910,9 +916,10 @@ ow_kiosk_window_init (OwKioskWindow *self)
       g_once_init_leave (&style_loaded, 1);
     }
 
+  /* The language toggles read the property while the template is built. */
+  self->language = g_strdup (ow_appkit_get_language ());
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
-  self->language = g_strdup (ow_appkit_get_language ());
   self->portrait = TRUE;
 
   controller = gtk_event_controller_legacy_new ();

@@ -637,17 +637,23 @@ add_number (Render     *r,
   block->layout = layout;
 }
 
-static void
-add_qr (Render     *r,
-        const char *url,
-        double      gap)
+static gboolean
+add_qr (Render      *r,
+        const char  *url,
+        double       gap,
+        GError     **error)
 {
   QRcode *qr = QRcode_encodeString8bit (url, 0, QR_ECLEVEL_M);
   int modules;
   double dots;
   Block *block;
 
-  g_assert (qr != NULL);
+  if (qr == NULL)
+    {
+      g_set_error (error, OW_TICKET_ERROR, OW_TICKET_ERROR_INVALID,
+                   "the status URL does not fit in a QR code (%zu bytes)", strlen (url));
+      return FALSE;
+    }
   /* A whole number of printer dots per module keeps every module the same size on a 203 dpi
    * head; the quiet zone of four modules is part of the block and stays white. */
   modules = qr->width + 2 * QR_QUIET_MODULES;
@@ -655,6 +661,7 @@ add_qr (Render     *r,
   block = add_block (r, BLOCK_QR, modules * dots * DOT + DOT, gap);
   block->qr = qr;
   block->module = dots * DOT;
+  return TRUE;
 }
 
 static char *
@@ -755,10 +762,11 @@ add_steps (Render     *r,
     }
 }
 
-static void
-build (Render     *r,
-       JsonObject *ticket,
-       const char *url)
+static gboolean
+build (Render      *r,
+       JsonObject  *ticket,
+       const char  *url,
+       GError     **error)
 {
   const char *number = json_object_get_string_member (ticket, "number");
   const char *token = json_object_get_string_member (ticket, "token");
@@ -830,12 +838,14 @@ build (Render     *r,
   add_no_show_rule (r);
   add_rule (r, TRUE, 1 * MM);
 
-  add_qr (r, url, 0);
+  if (!add_qr (r, url, 0, error))
+    return FALSE;
   add_text (r, caption, 8.5, PANGO_ALIGN_CENTER, 1.5 * MM);
   add_text (r, code, 7.5, PANGO_ALIGN_CENTER, 0.5 * MM);
   add_text (r, token_markup, 8.5, PANGO_ALIGN_CENTER, 2.5 * MM);
   add_rule (r, TRUE, 2 * MM);
   add_text (r, footer, 8.5, PANGO_ALIGN_CENTER, 0);
+  return TRUE;
 }
 
 /* Drawing. */
@@ -1014,7 +1024,8 @@ ow_ticket_renderer_render (OwTicketRenderer  *self,
   r.secondary = g_str_equal (r.primary, "en") ? "zh_CN" : "en";
   r.width = OW_TICKET_ROLL_WIDTH_PT - 2 * MARGIN_SIDE;
   r.blocks = blocks;
-  build (&r, ticket, url);
+  if (!build (&r, ticket, url, error))
+    return NULL;
 
   ticket_height = ceil (MARGIN_TOP + r.height + MARGIN_BOTTOM);
   if (self->paper == OW_TICKET_PAPER_A4)

@@ -29,6 +29,8 @@ typedef enum
 #define OW_TYPE_TICKET_PAPER (ow_ticket_paper_get_type ())
 GType ow_ticket_paper_get_type (void);
 
+/* A renderer keeps its own Pango font map between tickets: keep one per thread (the kiosk keeps
+ * one for its life) and do not share it between threads. */
 #define OW_TYPE_TICKET_RENDERER (ow_ticket_renderer_get_type ())
 G_DECLARE_FINAL_TYPE (OwTicketRenderer, ow_ticket_renderer, OW, TICKET_RENDERER, GObject)
 
