@@ -7,6 +7,8 @@
 
 #include <glib/gi18n.h>
 #include <libsoup/soup.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -1151,7 +1153,14 @@ early_cb (SoupServer        *server,
 {
   OwServer *self = data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  GSocket *socket = soup_server_message_get_socket (msg);
   goffset length;
+
+  /* libsoup writes a response's headers and body separately: without TCP_NODELAY, Nagle's
+   * algorithm holds the body back until the client acknowledges the headers, which costs a
+   * delayed ACK (tens of milliseconds) on every keep-alive request. */
+  if (socket != NULL && g_socket_get_family (socket) != G_SOCKET_FAMILY_UNIX)
+    g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
 
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED)
     {
