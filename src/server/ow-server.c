@@ -107,6 +107,10 @@ struct _OwServer
   OwHall      *hall;
   OwDb        *writer_db;      /* the writer thread's connection: queued operations */
   OwHall      *writer_hall;
+  OwDb        *login_db;       /* the sign-in thread's connection */
+  OwHall      *login_hall;
+  GQueue       logins;         /* Login * waiting for the sign-in thread */
+  gboolean     login_running;
   SoupServer  *soup;
   char        *listen;
   char        *url;
@@ -1213,34 +1217,112 @@ early_cb (SoupServer        *server,
 
 /* Handlers */
 
+/* A sign-in, checked in the sign-in thread. */
+typedef struct
+{
+  SoupServerMessage *msg;
+  char              *staff;
+  char              *pin;
+  char              *window;
+  char              *actor;
+  char              *terminal;
+  JsonObject        *result;
+  GError            *error;
+} Login;
+
+static void
+login_free (Login *login)
+{
+  g_clear_object (&login->msg);
+  g_free (login->staff);
+  if (login->pin != NULL)
+    memset (login->pin, 0, strlen (login->pin));
+  g_free (login->pin);
+  g_free (login->window);
+  g_free (login->actor);
+  g_free (login->terminal);
+  g_clear_pointer (&login->result, json_object_unref);
+  g_clear_error (&login->error);
+  g_free (login);
+}
+
+static void start_login (OwServer *self);
+
+static void
+login_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  OwServer *self = source_object;
+  Login *login = task_data;
+  OwActor actor = { login->actor, login->terminal };
+
+  login->result = ow_auth_login (self->login_hall, &actor, login->staff, login->pin, login->window,
+                                 &login->error);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+login_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  OwServer *self = OW_SERVER (source);
+  Login *login = g_task_get_task_data (G_TASK (result));
+
+  if (login->result == NULL)
+    respond_gerror (login->msg, login->error);
+  else
+    respond_object (login->msg, 200, login->result);
+  soup_server_message_unpause (login->msg);
+  self->login_running = FALSE;
+  broadcast (self);
+  start_login (self);
+}
+
+static void
+start_login (OwServer *self)
+{
+  g_autoptr(GTask) task = NULL;
+  Login *login;
+
+  if (self->login_running || g_queue_is_empty (&self->logins))
+    return;
+  login = g_queue_pop_head (&self->logins);
+  self->login_running = TRUE;
+  task = g_task_new (self, NULL, login_done_cb, NULL);
+  g_task_set_source_tag (task, start_login);
+  g_task_set_task_data (task, login, (GDestroyNotify) login_free);
+  g_task_run_in_thread (task, login_thread);
+}
+
+/* Signing in runs on its own thread and connection, one at a time, neither in a batch nor
+ * on the main loop: the PIN check spends tens of milliseconds in argon2id on purpose, and
+ * locking an account must commit even when the sign-in fails. */
 static void
 handle_login (OwServer          *self,
               SoupServerMessage *msg)
 {
   g_autoptr(JsonObject) body = parse_body (msg, TRUE);
-  g_autoptr(JsonObject) result = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *terminal = request_terminal (msg);
-  g_autofree char *actor_name = NULL;
   const char *staff, *pin, *window;
-  OwActor actor;
+  Login *login;
 
   if (body == NULL ||
       !member_string (msg, body, "staff", TRUE, 64, &staff) ||
       !member_string (msg, body, "pin", TRUE, 16, &pin) ||
       !member_string (msg, body, "window", FALSE, 64, &window))
     return;
-  actor_name = g_strconcat ("staff:", staff, NULL);
-  actor.actor = actor_name;
-  actor.terminal = terminal;
-  /* Signing in runs on its own, not in a batch: the PIN check spends tens of milliseconds
-   * in argon2id on purpose, and locking an account must commit even when the login fails. */
-  result = ow_auth_login (self->hall, &actor, staff, pin, window, &error);
-  if (result == NULL)
-    respond_gerror (msg, error);
-  else
-    respond_object (msg, 200, result);
-  broadcast (self);
+  login = g_new0 (Login, 1);
+  login->msg = g_object_ref (msg);
+  login->staff = g_strdup (staff);
+  login->pin = g_strdup (pin);
+  login->window = g_strdup (window);
+  login->actor = g_strconcat ("staff:", staff, NULL);
+  login->terminal = request_terminal (msg);
+  soup_server_message_pause (msg);
+  g_queue_push_tail (&self->logins, login);
+  start_login (self);
 }
 
 static void
@@ -1910,6 +1992,8 @@ ow_server_dispose (GObject *object)
   g_clear_object (&self->soup);
   g_clear_object (&self->writer_hall);
   g_clear_object (&self->writer_db);
+  g_clear_object (&self->login_hall);
+  g_clear_object (&self->login_db);
   g_clear_object (&self->hall);
   g_clear_object (&self->clock);
   g_clear_object (&self->db);
@@ -1940,6 +2024,7 @@ static void
 ow_server_init (OwServer *self)
 {
   g_queue_init (&self->pending);
+  g_queue_init (&self->logins);
   self->subscribers = g_ptr_array_new_with_free_func ((GDestroyNotify) subscriber_free);
 }
 
@@ -1976,6 +2061,10 @@ ow_server_new (const OwServerOptions  *options,
   if (self->writer_db == NULL)
     return NULL;
   self->writer_hall = ow_hall_new (self->writer_db, self->clock);
+  self->login_db = ow_db_open (options->db_path, error);
+  if (self->login_db == NULL)
+    return NULL;
+  self->login_hall = ow_hall_new (self->login_db, self->clock);
   self->listen = g_strdup (options->listen != NULL ? options->listen : "127.0.0.1:8080");
   self->group_commit = !options->no_group_commit;
   self->keepalive_s = options->keepalive_s > 0 ? options->keepalive_s : KEEPALIVE_DEFAULT_S;
@@ -2069,8 +2158,9 @@ ow_server_stop (OwServer *self)
 
   /* Every queued operation still commits and is answered before the server goes. */
   flush_pending (self);
-  while (self->running != NULL)
+  while (self->running != NULL || self->login_running)
     g_main_context_iteration (NULL, TRUE);
+  g_queue_clear_full (&self->logins, (GDestroyNotify) login_free);
   g_clear_handle_id (&self->poll_source, g_source_remove);
   g_clear_handle_id (&self->catchup_source, g_source_remove);
   while (self->subscribers != NULL && self->subscribers->len > 0)
