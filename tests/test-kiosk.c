@@ -142,8 +142,8 @@ test_config (const char *printer)
   config->server = g_strdup (hall->url);
   config->token = g_strdup (hall->kiosk);
   config->printer = g_strdup (printer);
-  /* test_cups_start () pointed $CUPS_SERVER at the private scheduler. */
-  config->cups_server = NULL;
+  /* The private scheduler, as a hall would name its own in the key file (cups-server=). */
+  config->cups_server = cups != NULL ? g_strdup (cups->socket) : NULL;
   config->retry_interval_ms = 200;
   config->print_timeout_ms = 8000;
   return config;
@@ -317,6 +317,43 @@ take_ticket (OwKioskWindow *window,
 
 /* Tests */
 
+/* A phone photographing the screen reads the status URL from the QR code on it. */
+static void
+check_screen_qr (OwKioskWindow *window,
+                 const char    *url)
+{
+  g_autofree char *zbarimg = g_find_program_in_path ("zbarimg");
+  g_autofree char *png = g_build_filename (hall->dir, "screen-qr.png", NULL);
+  g_autofree char *expected = g_strdup_printf ("QR-Code:%s\n", url);
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+
+  if (zbarimg == NULL)
+    {
+      g_test_message ("zbarimg is not installed: the QR code on screen is not decoded");
+      return;
+    }
+  spin (300);
+  ow_widget_save_png (visible_widget (window, "ticket-card"), png, &error);
+  g_assert_no_error (error);
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                              zbarimg, "-q", "--nodbus", png, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (out, ==, expected);
+}
+
+static gboolean
+label_is (OwKioskWindow *window,
+          gconstpointer  data)
+{
+  const char * const *pair = data;
+
+  return g_strcmp0 (label_text (window, pair[0]), pair[1]) == 0;
+}
+
 static void
 test_flow (void)
 {
@@ -349,9 +386,11 @@ test_flow (void)
   go_to_service (window, "market", "biz-reg");
   g_assert_cmpstr (label_text (window, "service-title"), ==, "个体工商户登记");
   /* The people waiting arrive from the server. */
-  while (strstr (label_text (window, "waiting"), "2") == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_nonnull (strstr (label_text (window, "waiting"), "2"));
+  {
+    const char *waiting[] = { "waiting", "当前等候 2 人" };
+
+    wait_until (window, label_is, waiting, "the people waiting");
+  }
   g_assert_nonnull (gtk_widget_get_first_child (visible_widget (window, "steps")));
   g_assert_nonnull (gtk_widget_get_first_child (visible_widget (window, "documents")));
   screenshot (window, "kiosk-zh_CN-service.png");
@@ -372,6 +411,7 @@ test_flow (void)
   g_assert_cmpint (ow_kiosk_qr_get_width (OW_KIOSK_QR (visible_widget (window, "ticket-qr"))), >, 0);
   g_assert_nonnull (strstr (label_text (window, "print-status"), "请取"));
   screenshot (window, "kiosk-zh_CN-ticket.png");
+  check_screen_qr (window, json_object_get_string_member (ticket, "status_url"));
 
   /* The ticket is on the server, as the screen says. */
   on_server = server_ticket (json_object_get_string_member (ticket, "token"));
@@ -417,14 +457,6 @@ test_flow (void)
   close_kiosk (window);
 }
 
-static gboolean
-label_is (OwKioskWindow *window,
-          gconstpointer  data)
-{
-  const char * const *pair = data;
-
-  return g_strcmp0 (label_text (window, pair[0]), pair[1]) == 0;
-}
 
 static void
 test_language (void)
@@ -451,6 +483,26 @@ test_language (void)
   g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (visible_widget (window, "green-disabled"))));
   gtk_widget_activate_action (GTK_WIDGET (window), "kiosk.language", "s", "en");
   screenshot (window, "kiosk-en-landscape-service.png");
+  if (cups != NULL)
+    {
+      PrintResult print = { 0 };
+      JsonObject *ticket = take_ticket (window, &print);
+      gint64 ahead = json_object_get_int_member (ticket, "ahead");
+      g_autofree char *headline = g_strdup_printf (ahead == 1 ? "You have ticket %s. %d person is waiting ahead of you."
+                                                              : "You have ticket %s. %d people are waiting ahead of you.",
+                                                   json_object_get_string_member (ticket, "number"), (int) ahead);
+
+      /* A green-channel ticket: only other green-channel tickets are ahead. */
+      g_assert_cmpint (ahead, <=, 1);
+      g_assert_cmpstr (label_text (window, "ticket-headline"), ==, headline);
+      g_assert_no_error (print.error);
+      screenshot (window, "kiosk-en-landscape-ticket.png");
+      touch (window, "done");
+      wait_view (window, "home");
+      g_assert_cmpstr (ow_kiosk_window_get_language (window), ==, "zh_CN");
+      close_kiosk (window);
+      return;
+    }
 
   /* Keyboard: Escape goes back a page at a time. */
   gtk_widget_activate_action (GTK_WIDGET (window), "kiosk.back", NULL);
@@ -598,6 +650,13 @@ test_cap_reached (void)
   restore_catalog ();
 }
 
+static gboolean
+description_has (OwKioskWindow *window,
+                 gconstpointer  data)
+{
+  return strstr (message_description (window), data) != NULL;
+}
+
 static void
 test_outside_hours (void)
 {
@@ -605,7 +664,7 @@ test_outside_hours (void)
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   int hour = (g_date_time_get_hour (now) + 2) % 24;
   g_autofree char *range = g_strdup_printf ("%02d:00-%02d:00", hour, hour + 1);
-  g_autofree char *shown = g_strdup_printf ("%02d:00–%02d:00", hour, hour + 1);
+  g_autofree char *shown = g_strdup_printf ("%02d:00\u2060–\u2060%02d:00", hour, hour + 1);
   JsonArray *hours = json_array_new ();
   OwKioskWindow *window;
   const char *description;
@@ -621,8 +680,8 @@ test_outside_hours (void)
   touch (window, "take-ticket");
   wait_until (window, message_is, "closed", "outside hours");
   g_assert_null (ow_kiosk_window_get_ticket (window));
-  while (strstr ((description = message_description (window)), shown) == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  wait_until (window, description_has, shown, "the new hours");
+  description = message_description (window);
   g_test_message ("%s", description);
   screenshot (window, "kiosk-zh_CN-closed.png");
 

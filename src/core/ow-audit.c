@@ -5,6 +5,7 @@
 
 #include "ow-sha256.h"
 
+#include <glib/gi18n-lib.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -240,21 +241,23 @@ ow_audit_parse_anchor (const char  *text,
 
   if (colon == NULL)
     {
+      /* Translators: an anchor is written SEQ:HASH, an event's sequence number and its hash;
+       * keep SEQ:HASH as it is. */
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "anchor '%s' is not SEQ:HASH", text != NULL ? text : "");
+                   _("anchor '%s' is not SEQ:HASH"), text != NULL ? text : "");
       return FALSE;
     }
   seq_text = g_strndup (text, colon - text);
   if (!g_ascii_string_to_unsigned (seq_text, 10, 1, G_MAXINT64, &value, NULL))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "anchor '%s': '%s' is not a sequence number", text, seq_text);
+                   _("anchor '%s': '%s' is not a sequence number"), text, seq_text);
       return FALSE;
     }
   if (!parse_hex_hash (colon + 1, hash))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "anchor '%s': the hash must be 64 hexadecimal digits", text);
+                   _("anchor '%s': the hash must be 64 hexadecimal digits"), text);
       return FALSE;
     }
   *seq = (gint64) value;
@@ -305,7 +308,7 @@ ow_audit_verify (OwDb           *db,
   if (anchor_seq > 0 && !parse_hex_hash (anchor_hex, anchor))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "the anchor hash must be 64 hexadecimal digits");
+                   _("the anchor hash must be 64 hexadecimal digits"));
       return FALSE;
     }
 
@@ -329,7 +332,7 @@ ow_audit_verify (OwDb           *db,
       if (seq != expected)
         {
           fail_at (verdict, expected,
-                   seq > expected ? "event missing from the sequence" : "sequence out of order");
+                   seq > expected ? _("event missing from the sequence") : _("sequence out of order"));
           break;
         }
 
@@ -347,7 +350,7 @@ ow_audit_verify (OwDb           *db,
       if (sqlite3_column_bytes (stmt, 9) != OW_AUDIT_HASH_LEN ||
           memcmp (hash, sqlite3_column_blob (stmt, 9), OW_AUDIT_HASH_LEN) != 0)
         {
-          fail_at (verdict, seq, "hash does not match the event and its predecessor");
+          fail_at (verdict, seq, _("hash does not match the event and its predecessor"));
           break;
         }
 
@@ -356,7 +359,7 @@ ow_audit_verify (OwDb           *db,
           anchor_seen = TRUE;
           if (memcmp (hash, anchor, OW_AUDIT_HASH_LEN) != 0)
             {
-              fail_at (verdict, seq, "chain does not pass through the published anchor");
+              fail_at (verdict, seq, _("chain does not pass through the published anchor"));
               break;
             }
         }
@@ -373,7 +376,7 @@ ow_audit_verify (OwDb           *db,
     return FALSE;
 
   if (verdict->ok && anchor_seq > 0 && !anchor_seen)
-    fail_at (verdict, anchor_seq, "the published anchor is beyond the end of the log");
+    fail_at (verdict, anchor_seq, _("the published anchor is beyond the end of the log"));
 
   memcpy (verdict->head, prev, sizeof prev);
   return TRUE;

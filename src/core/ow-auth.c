@@ -3,6 +3,7 @@
 
 #include "ow-auth.h"
 
+#include <glib/gi18n-lib.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -114,14 +115,15 @@ ow_auth_device_add (OwHall         *hall,
   if (!valid_device_name (name))
     {
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID,
-                   "device name '%s' must be 1 to 64 letters, digits, '-', '_' or '.'",
+                   _("device name '%s' must be 1 to 64 letters, digits, '-', '_' or '.'"),
                    name != NULL ? name : "");
       return NULL;
     }
   if (g_strcmp0 (role, "kiosk") != 0 && g_strcmp0 (role, "board") != 0)
     {
+      /* Translators: kiosk and board are the role names to type; keep them in English. */
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID,
-                   "device role '%s' is not one of kiosk, board", role != NULL ? role : "");
+                   _("device role '%s' is not one of kiosk, board"), role != NULL ? role : "");
       return NULL;
     }
 
@@ -142,7 +144,7 @@ ow_auth_device_add (OwHall         *hall,
   if (rc == SQLITE_ROW && !sqlite3_column_int (stmt, 0))
     {
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_EXISTS,
-                   "device '%s' exists: revoke it first to give it a new token", name);
+                   _("device '%s' exists: revoke it first to give it a new token"), name);
       goto fail;
     }
   ow_db_release (g_steal_pointer (&stmt));
@@ -244,7 +246,7 @@ ow_auth_device_revoke (OwHall         *hall,
     goto fail;
   if (sqlite3_changes (ow_db_get_handle (db)) == 0)
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, "no active device '%s'",
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, _("no active device '%s'"),
                    name != NULL ? name : "");
       goto fail;
     }
@@ -302,7 +304,7 @@ ow_auth_login (OwHall         *hall,
 
   if (staff == NULL || *staff == '\0' || pin == NULL)
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID, "signing in needs a staff ID and a PIN");
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID, _("signing in needs a staff ID and a PIN"));
       return NULL;
     }
 
@@ -318,7 +320,7 @@ ow_auth_login (OwHall         *hall,
         return NULL;
       if (rc == SQLITE_DONE)
         {
-          g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, "no window '%s'", window);
+          g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, _("no window '%s'"), window);
           return NULL;
         }
       ow_db_release (g_steal_pointer (&stmt));
@@ -331,7 +333,7 @@ ow_auth_login (OwHall         *hall,
   if (g_str_equal (role, "counter") && window == NULL)
     {
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID,
-                   "counter staff sign in at a window: give the window's ID");
+                   _("counter staff sign in at a window: give the window's ID"));
       return NULL;
     }
 
@@ -428,7 +430,7 @@ ow_auth_logout (OwHall               *hall,
 
   if (identity->kind != OW_AUTH_STAFF)
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID, "only staff sessions sign out");
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID, _("only staff sessions sign out"));
       return FALSE;
     }
 
@@ -443,7 +445,7 @@ ow_auth_logout (OwHall               *hall,
     goto fail;
   if (sqlite3_changes (ow_db_get_handle (db)) == 0)
     {
-      g_set_error (error, OW_AUTH_ERROR, OW_AUTH_ERROR_REVOKED, "this session has already ended");
+      g_set_error (error, OW_AUTH_ERROR, OW_AUTH_ERROR_REVOKED, _("this session has already ended"));
       goto fail;
     }
   ow_db_release (g_steal_pointer (&stmt));
@@ -476,7 +478,7 @@ ow_auth_lookup (OwHall      *hall,
   if (token == NULL || strlen (token) > 128 ||
       (!device && !g_str_has_prefix (token, SESSION_PREFIX)))
     {
-      g_set_error (error, OW_AUTH_ERROR, OW_AUTH_ERROR_UNKNOWN_TOKEN, "unknown token");
+      g_set_error (error, OW_AUTH_ERROR, OW_AUTH_ERROR_UNKNOWN_TOKEN, _("unknown token"));
       return NULL;
     }
 
@@ -497,13 +499,13 @@ ow_auth_lookup (OwHall      *hall,
     return NULL;
   if (rc == SQLITE_DONE)
     {
-      g_set_error (error, OW_AUTH_ERROR, OW_AUTH_ERROR_UNKNOWN_TOKEN, "unknown token");
+      g_set_error (error, OW_AUTH_ERROR, OW_AUTH_ERROR_UNKNOWN_TOKEN, _("unknown token"));
       return NULL;
     }
   if (sqlite3_column_int (stmt, 2))
     {
       g_set_error (error, OW_AUTH_ERROR, OW_AUTH_ERROR_REVOKED,
-                   device ? "this device's token has been revoked" : "this session has ended: sign in again");
+                   device ? _("this device's token has been revoked") : _("this session has ended: sign in again"));
       return NULL;
     }
 
@@ -518,7 +520,7 @@ ow_auth_lookup (OwHall      *hall,
       identity->expires_at = sqlite3_column_int64 (stmt, 5);
       if (identity->expires_at <= ow_clock_now (ow_hall_get_clock (hall)))
         {
-          g_set_error (error, OW_AUTH_ERROR, OW_AUTH_ERROR_EXPIRED, "this session has expired: sign in again");
+          g_set_error (error, OW_AUTH_ERROR, OW_AUTH_ERROR_EXPIRED, _("this session has expired: sign in again"));
           return NULL;
         }
     }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
 /* A catalogue is validated completely into the structures below before the database is
@@ -18,9 +19,13 @@
 #define DEFAULT_NO_SHOW_LIMIT 2
 #define MAX_CATALOG_BYTES     (16 * 1024 * 1024)
 
-#define ID_RULE   "an id of 1 to 64 characters from a-z, 0-9, '.', '_', '/', '-'"
-#define NAME_RULE "an object with non-empty strings \"zh_CN\" and \"en\""
-#define HOURS_RULE "\"HH:MM-HH:MM\" with times from 00:00 to 24:00"
+/* What a value must be, for messages such as "must be %s, not %s". */
+/* Translators: what a catalogue ID must look like; completes "must be …". */
+#define ID_RULE   _("an id of 1 to 64 characters from a-z, 0-9, '.', '_', '/', '-'")
+/* Translators: what a catalogue name must look like; keep "zh_CN" and "en" as they are. */
+#define NAME_RULE _("an object with non-empty strings \"zh_CN\" and \"en\"")
+/* Translators: what an issuing-hours range must look like; keep "HH:MM-HH:MM" as it is. */
+#define HOURS_RULE _("\"HH:MM-HH:MM\" with times from 00:00 to 24:00")
 
 /* The keys of a service entry that the schema models; any other key goes to services.extra. */
 static const char * const service_keys[] = {
@@ -301,9 +306,11 @@ describe_node (JsonNode *node)
   switch (json_node_get_node_type (node))
     {
     case JSON_NODE_OBJECT:
-      return "an object";
+      /* Translators: a kind of JSON value, as in "must be a string, not an object". */
+      return _("an object");
     case JSON_NODE_ARRAY:
-      return "an array";
+      /* Translators: a kind of JSON value, as in "must be an object, not an array". */
+      return _("an array");
     case JSON_NODE_NULL:
       return "null";
     case JSON_NODE_VALUE:
@@ -315,13 +322,16 @@ describe_node (JsonNode *node)
     {
     case G_TYPE_INT64:
     case G_TYPE_DOUBLE:
-      return "a number";
+      /* Translators: a kind of JSON value, as in "must be a string, not a number". */
+      return _("a number");
     case G_TYPE_BOOLEAN:
-      return "true or false";
+      /* Translators: a kind of JSON value (a JSON boolean); keep true and false as they are. */
+      return _("true or false");
     case G_TYPE_STRING:
-      return "a string";
+      /* Translators: a kind of JSON value, as in "must be an object, not a string". */
+      return _("a string");
     default:
-      return "an unknown kind of value";
+      return _("an unknown kind of value");
     }
 }
 
@@ -360,7 +370,9 @@ node_object (Catalog     *cat,
              GError     **error)
 {
   if (!JSON_NODE_HOLDS_OBJECT (node))
-    return set_invalid (error, cat->source, path, "must be %s, not %s",
+    /* Translators: what a catalogue value should be and what it is, e.g. "must be an object,
+     * not an array"; the message is shown after the file name and the JSON path. */
+    return set_invalid (error, cat->source, path, _("must be %s, not %s"),
                         expect, describe_node (node));
   *out = json_node_get_object (node);
   return TRUE;
@@ -375,7 +387,7 @@ node_array (Catalog     *cat,
             GError     **error)
 {
   if (!JSON_NODE_HOLDS_ARRAY (node))
-    return set_invalid (error, cat->source, path, "must be %s, not %s",
+    return set_invalid (error, cat->source, path, _("must be %s, not %s"),
                         expect, describe_node (node));
   *out = json_node_get_array (node);
   return TRUE;
@@ -390,7 +402,7 @@ node_string (Catalog     *cat,
              GError     **error)
 {
   if (!is_value_of (node, G_TYPE_STRING))
-    return set_invalid (error, cat->source, path, "must be %s, not %s",
+    return set_invalid (error, cat->source, path, _("must be %s, not %s"),
                         expect, describe_node (node));
   *out = json_node_get_string (node);
   return TRUE;
@@ -404,7 +416,7 @@ node_boolean (Catalog     *cat,
               GError     **error)
 {
   if (!is_value_of (node, G_TYPE_BOOLEAN))
-    return set_invalid (error, cat->source, path, "must be true or false, not %s",
+    return set_invalid (error, cat->source, path, _("must be true or false, not %s"),
                         describe_node (node));
   *out = json_node_get_boolean (node);
   return TRUE;
@@ -431,12 +443,12 @@ node_whole (Catalog     *cat,
       g_ascii_dtostr (buf, sizeof buf, d);
       if (!(d >= (double) min && d <= (double) max))
         return set_invalid (error, cat->source, path,
-                            "must be a whole number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
-                            ", not %s", min, max, buf);
+                            _("must be a whole number from %lld to %lld, not %s"),
+                            (long long) min, (long long) max, buf);
       if (d != (double) (gint64) d)
         return set_invalid (error, cat->source, path,
-                            "must be a whole number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
-                            ", not the fraction %s", min, max, buf);
+                            _("must be a whole number from %lld to %lld, not the fraction %s"),
+                            (long long) min, (long long) max, buf);
       value = (gint64) d;
     }
   else if (is_value_of (node, G_TYPE_INT64))
@@ -446,14 +458,14 @@ node_whole (Catalog     *cat,
   else
     {
       return set_invalid (error, cat->source, path,
-                          "must be a whole number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
-                          ", not %s", min, max, describe_node (node));
+                          _("must be a whole number from %lld to %lld, not %s"),
+                          (long long) min, (long long) max, describe_node (node));
     }
 
   if (value < min || value > max)
     return set_invalid (error, cat->source, path,
-                        "must be a whole number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
-                        ", not %" G_GINT64_FORMAT, min, max, value);
+                        _("must be a whole number from %lld to %lld, not %lld"),
+                        (long long) min, (long long) max, (long long) value);
   *out = value;
   return TRUE;
 }
@@ -473,17 +485,17 @@ node_id (Catalog     *cat,
 
   len = strlen (id);
   if (len == 0)
-    return set_invalid (error, cat->source, path, "must be %s, not empty", ID_RULE);
+    return set_invalid (error, cat->source, path, _("must be %s, not empty"), ID_RULE);
   if (len > ID_MAX_LEN)
-    return set_invalid (error, cat->source, path, "must be %s, not %" G_GSIZE_FORMAT " bytes long",
-                        ID_RULE, len);
+    return set_invalid (error, cat->source, path, _("must be %s, not %llu bytes long"),
+                        ID_RULE, (unsigned long long) len);
   for (const char *p = id; *p != '\0'; p++)
     {
       if (!g_ascii_islower (*p) && !g_ascii_isdigit (*p) && strchr ("._/-", *p) == NULL)
         {
           g_autofree char *quoted = quote (id);
 
-          return set_invalid (error, cat->source, path, "must be %s, not %s", ID_RULE, quoted);
+          return set_invalid (error, cat->source, path, _("must be %s, not %s"), ID_RULE, quoted);
         }
     }
 
@@ -508,7 +520,8 @@ member (Catalog     *cat,
 
   *out = json_object_get_member (object, key);
   if (*out == NULL && required)
-    return set_invalid (error, cat->source, path, "missing; must be %s", expect);
+    /* Translators: a required catalogue member is absent; %s says what it must be. */
+    return set_invalid (error, cat->source, path, _("missing; must be %s"), expect);
   *out_path = g_steal_pointer (&path);
   return TRUE;
 }
@@ -538,13 +551,13 @@ node_name (Catalog     *cat,
       JsonNode *text_node = NULL;
       const char *text = NULL;
 
-      if (!member (cat, object, path, required[i], TRUE, "a non-empty string", &text_node,
+      if (!member (cat, object, path, required[i], TRUE, _("a non-empty string"), &text_node,
                    &text_path, error) ||
-          !node_string (cat, text_node, text_path, "a non-empty string", &text, error))
+          !node_string (cat, text_node, text_path, _("a non-empty string"), &text, error))
         return FALSE;
       stripped = g_strstrip (g_strdup (text));
       if (*stripped == '\0')
-        return set_invalid (error, cat->source, text_path, "must be a non-empty string");
+        return set_invalid (error, cat->source, text_path, _("must be a non-empty string"));
       json_builder_set_member_name (builder, required[i]);
       json_builder_add_string_value (builder, text);
     }
@@ -647,8 +660,8 @@ member_whole (Catalog     *cat,
   g_autofree char *path = NULL;
   JsonNode *node = NULL;
 
-  expect = g_strdup_printf ("a whole number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT,
-                            min, max);
+  /* Translators: completes "must be …" or "missing; must be …". */
+  expect = g_strdup_printf (_("a whole number from %lld to %lld"), (long long) min, (long long) max);
   return member (cat, object, parent, key, TRUE, expect, &node, &path, error) &&
          node_whole (cat, node, path, min, max, out, error);
 }
@@ -678,7 +691,9 @@ check_unique (Catalog     *cat,
   quoted = quote (id);
   first = g_strdup_printf ("%s[%u]%s%s", list_path, GPOINTER_TO_UINT (earlier) - 1,
                            key != NULL ? "." : "", key != NULL ? key : "");
-  return set_invalid (error, cat->source, path, "duplicate %s %s (first at %s)",
+  /* Translators: what is duplicated (e.g. "service code"), the value, and the JSON path where
+   * it first appeared. */
+  return set_invalid (error, cat->source, path, _("duplicate %s %s (first at %s)"),
                       what, quoted, first);
 }
 
@@ -696,7 +711,7 @@ parse_hall (Catalog     *cat,
   JsonObject *rules = NULL;
   JsonNode *node = NULL;
 
-  if (!member_object (cat, root, "$", "hall", TRUE, "an object", &hall, &path, error) ||
+  if (!member_object (cat, root, "$", "hall", TRUE, _("an object"), &hall, &path, error) ||
       !member_name (cat, hall, path, &cat->hall_name, error))
     return FALSE;
 
@@ -704,7 +719,8 @@ parse_hall (Catalog     *cat,
     return FALSE;
   if (node != NULL)
     {
-      static const char expect[] = "a URL starting with http:// or https://";
+      /* Translators: completes "must be …". */
+      const char *expect = _("a URL starting with http:// or https://");
       const char *url = NULL;
 
       if (!node_string (cat, node, url_path, expect, &url, error))
@@ -714,12 +730,12 @@ parse_hall (Catalog     *cat,
         {
           g_autofree char *quoted = quote (url);
 
-          return set_invalid (error, cat->source, url_path, "must be %s, not %s", expect, quoted);
+          return set_invalid (error, cat->source, url_path, _("must be %s, not %s"), expect, quoted);
         }
       cat->status_base_url = url;
     }
 
-  if (!member_object (cat, root, "$", "rules", FALSE, "an object", &rules, &rules_path, error))
+  if (!member_object (cat, root, "$", "rules", FALSE, _("an object"), &rules, &rules_path, error))
     return FALSE;
   if (rules != NULL && json_object_has_member (rules, "no_show_limit") &&
       !member_whole (cat, rules, rules_path, "no_show_limit", 1, 9, &cat->no_show_limit, error))
@@ -741,7 +757,7 @@ parse_entries (Catalog     *cat,
   g_autofree char *list_path = NULL;
   JsonArray *array = NULL;
 
-  if (!member_array (cat, root, "$", key, "an array", &array, &list_path, error))
+  if (!member_array (cat, root, "$", key, _("an array"), &array, &list_path, error))
     return FALSE;
 
   for (guint i = 0; i < json_array_get_length (array); i++)
@@ -751,7 +767,7 @@ parse_entries (Catalog     *cat,
       CatEntry entry = { 0 };
       JsonObject *object = NULL;
 
-      if (!node_object (cat, json_array_get_element (array, i), path, "an object", &object,
+      if (!node_object (cat, json_array_get_element (array, i), path, _("an object"), &object,
                         error) ||
           !member_id (cat, object, path, "id", &entry.id, &id_path, error) ||
           !check_unique (cat, index, entry.id, what, list_path, "id", i, id_path, error) ||
@@ -794,12 +810,16 @@ parse_hours (Catalog     *cat,
   JsonArray *array = NULL;
   guint n;
 
-  if (!member_array (cat, object, parent, "hours", "a non-empty array of " HOURS_RULE, &array,
-                     &list_path, error))
+  /* Translators: keep "HH:MM-HH:MM" as it is. */
+  if (!member_array (cat, object, parent, "hours",
+                     _("a non-empty array of \"HH:MM-HH:MM\" with times from 00:00 to 24:00"),
+                     &array, &list_path, error))
     return FALSE;
   n = json_array_get_length (array);
   if (n == 0)
-    return set_invalid (error, cat->source, list_path, "must list at least one range " HOURS_RULE);
+    /* Translators: keep "HH:MM-HH:MM" as it is. */
+    return set_invalid (error, cat->source, list_path,
+                        _("must list at least one range \"HH:MM-HH:MM\" with times from 00:00 to 24:00"));
 
   starts = g_new (int, n);
   ends = g_new (int, n);
@@ -815,17 +835,21 @@ parse_hours (Catalog     *cat,
       quoted = quote (range);
       if (strlen (range) != 11 || range[5] != '-' ||
           !parse_hour (range, &starts[i]) || !parse_hour (range + 6, &ends[i]))
-        return set_invalid (error, cat->source, path, "must be %s, not %s", HOURS_RULE, quoted);
+        return set_invalid (error, cat->source, path, _("must be %s, not %s"), HOURS_RULE, quoted);
       if (starts[i] >= ends[i])
-        return set_invalid (error, cat->source, path, "%s must start before it ends", quoted);
+        /* Translators: %s is a time range such as "12:00-09:00". */
+        return set_invalid (error, cat->source, path, _("%s must start before it ends"), quoted);
       for (guint j = 0; j < i; j++)
         {
           if (starts[i] < ends[j] && starts[j] < ends[i])
             {
               g_autofree char *other = quote (json_array_get_string_element (array, j));
+              g_autofree char *other_path = path_index (list_path, j);
 
-              return set_invalid (error, cat->source, path, "%s overlaps %s[%u] %s",
-                                  quoted, list_path, j, other);
+              /* Translators: a time range, then the JSON path and the text of an earlier range
+               * it overlaps, e.g. "\"09:00-12:00\" overlaps $.services[0].hours[0] \"08:00-10:00\"". */
+              return set_invalid (error, cat->source, path, _("%s overlaps %s %s"),
+                                  quoted, other_path, other);
             }
         }
       json_builder_add_string_value (builder, range);
@@ -848,7 +872,7 @@ parse_service_documents (Catalog     *cat,
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   JsonArray *array = NULL;
 
-  if (!member_array (cat, object, parent, "documents", "an array of document ids", &array,
+  if (!member_array (cat, object, parent, "documents", _("an array of document ids"), &array,
                      &list_path, error))
     return FALSE;
 
@@ -864,10 +888,11 @@ parse_service_documents (Catalog     *cat,
         {
           g_autofree char *quoted = quote (id);
 
-          return set_invalid (error, cat->source, path, "unknown document %s (not in $.documents)",
-                              quoted);
+          /* Translators: a document ID, then the JSON path of the list of documents. */
+          return set_invalid (error, cat->source, path, _("unknown document %s (not in %s)"),
+                              quoted, "$.documents");
         }
-      if (!check_unique (cat, seen, id, "document", list_path, NULL, i, path, error))
+      if (!check_unique (cat, seen, id, _("document"), list_path, NULL, i, path, error))
         return FALSE;
       json_builder_add_string_value (builder, id);
     }
@@ -889,12 +914,12 @@ parse_steps (Catalog     *cat,
   JsonArray *array = NULL;
   guint n;
 
-  if (!member_array (cat, object, parent, "steps", "a non-empty array of steps", &array,
+  if (!member_array (cat, object, parent, "steps", _("a non-empty array of steps"), &array,
                      &list_path, error))
     return FALSE;
   n = json_array_get_length (array);
   if (n == 0)
-    return set_invalid (error, cat->source, list_path, "must list at least one step");
+    return set_invalid (error, cat->source, list_path, _("must list at least one step"));
 
   service->first_step = cat->steps->len;
   service->n_steps = n;
@@ -906,7 +931,7 @@ parse_steps (Catalog     *cat,
       JsonObject *step_object = NULL;
       gpointer earlier;
 
-      if (!node_object (cat, json_array_get_element (array, i), path, "an object", &step_object,
+      if (!node_object (cat, json_array_get_element (array, i), path, _("an object"), &step_object,
                         error) ||
           !member_id (cat, step_object, path, "id", &step.id, &id_path, error))
         return FALSE;
@@ -918,10 +943,11 @@ parse_steps (Catalog     *cat,
           const CatStep *first = &g_array_index (cat->steps, CatStep,
                                                  GPOINTER_TO_UINT (earlier) - 1);
           g_autofree char *quoted = quote (step.id);
+          g_autofree char *first_path = g_strdup_printf ("$.services[%u].steps[%u].id",
+                                                         first->service, first->position);
 
-          return set_invalid (error, cat->source, id_path,
-                              "duplicate step id %s (first at $.services[%u].steps[%u].id)",
-                              quoted, first->service, first->position);
+          return set_invalid (error, cat->source, id_path, _("duplicate %s %s (first at %s)"),
+                              _("step id"), quoted, first_path);
         }
 
       if (!member_name (cat, step_object, path, &step.name, error) ||
@@ -959,23 +985,23 @@ parse_service (Catalog     *cat,
   JsonNode *prefix_node = NULL;
   JsonNode *green_node = NULL;
 
-  if (!node_object (cat, node, path, "an object", &object, error) ||
+  if (!node_object (cat, node, path, _("an object"), &object, error) ||
       !member_id (cat, object, path, "code", &service->code, &code_path, error) ||
-      !check_unique (cat, cat->service_codes, service->code, "service code", list_path, "code",
+      !check_unique (cat, cat->service_codes, service->code, _("service code"), list_path, "code",
                      index, code_path, error))
     return FALSE;
 
-  if (!member (cat, object, path, "prefix", TRUE, "one uppercase letter A to Z", &prefix_node,
+  if (!member (cat, object, path, "prefix", TRUE, _("one uppercase letter A to Z"), &prefix_node,
                &prefix_path, error) ||
-      !node_string (cat, prefix_node, prefix_path, "one uppercase letter A to Z", &service->prefix,
-                    error))
+      !node_string (cat, prefix_node, prefix_path, _("one uppercase letter A to Z"),
+                    &service->prefix, error))
     return FALSE;
   if (strlen (service->prefix) != 1 || !g_ascii_isupper (service->prefix[0]))
     {
       g_autofree char *quoted = quote (service->prefix);
 
       return set_invalid (error, cat->source, prefix_path,
-                          "must be one uppercase letter A to Z, not %s", quoted);
+                          _("must be one uppercase letter A to Z, not %s"), quoted);
     }
 
   if (!member_id (cat, object, path, "department", &service->department, &department_path, error))
@@ -985,7 +1011,9 @@ parse_service (Catalog     *cat,
       g_autofree char *quoted = quote (service->department);
 
       return set_invalid (error, cat->source, department_path,
-                          "unknown department %s (not in $.departments)", quoted);
+                          /* Translators: a department ID, then the JSON path of the list of
+                           * departments. */
+                          _("unknown department %s (not in %s)"), quoted, "$.departments");
     }
 
   if (!member_name (cat, object, path, &service->name, error) ||
@@ -993,7 +1021,7 @@ parse_service (Catalog     *cat,
       !parse_hours (cat, object, path, &service->hours, error))
     return FALSE;
 
-  if (!member (cat, object, path, "green_channel", TRUE, "true or false", &green_node, &green_path,
+  if (!member (cat, object, path, "green_channel", TRUE, _("true or false"), &green_node, &green_path,
                error) ||
       !node_boolean (cat, green_node, green_path, &service->green_channel, error))
     return FALSE;
@@ -1032,7 +1060,7 @@ parse_services (Catalog     *cat,
   g_autofree char *list_path = NULL;
   JsonArray *array = NULL;
 
-  if (!member_array (cat, root, "$", "services", "an array", &array, &list_path, error))
+  if (!member_array (cat, root, "$", "services", _("an array"), &array, &list_path, error))
     return FALSE;
 
   for (guint i = 0; i < json_array_get_length (array); i++)
@@ -1067,9 +1095,9 @@ parse_window (Catalog     *cat,
   JsonArray *steps = NULL;
   gpointer earlier;
 
-  if (!node_object (cat, node, path, "an object", &object, error) ||
+  if (!node_object (cat, node, path, _("an object"), &object, error) ||
       !member_id (cat, object, path, "id", &window->id, &id_path, error) ||
-      !check_unique (cat, cat->window_ids, window->id, "window id", list_path, "id", index,
+      !check_unique (cat, cat->window_ids, window->id, _("window id"), list_path, "id", index,
                      id_path, error) ||
       !member_whole (cat, object, path, "number", 1, 999, &window->number, error))
     return FALSE;
@@ -1077,14 +1105,20 @@ parse_window (Catalog     *cat,
   earlier = g_hash_table_lookup (cat->window_numbers, &window->number);
   number_path = path_member (path, "number");
   if (earlier != NULL)
-    return set_invalid (error, cat->source, number_path,
-                        "duplicate window number %" G_GINT64_FORMAT " (first at %s[%u].number)",
-                        window->number, list_path, GPOINTER_TO_UINT (earlier) - 1);
+    {
+      g_autofree char *first_path = g_strdup_printf ("%s[%u].number", list_path,
+                                                     GPOINTER_TO_UINT (earlier) - 1);
+
+      /* Translators: a window number, then the JSON path where it first appeared. */
+      return set_invalid (error, cat->source, number_path,
+                          _("duplicate window number %lld (first at %s)"),
+                          (long long) window->number, first_path);
+    }
   g_hash_table_insert (cat->window_numbers, g_memdup2 (&window->number, sizeof window->number),
                        GUINT_TO_POINTER (index + 1));
 
   if (!member_name (cat, object, path, &window->name, error) ||
-      !member_array (cat, object, path, "steps", "an array of step ids", &steps, &steps_path,
+      !member_array (cat, object, path, "steps", _("an array of step ids"), &steps, &steps_path,
                      error))
     return FALSE;
 
@@ -1103,9 +1137,9 @@ parse_window (Catalog     *cat,
           g_autofree char *quoted = quote (id);
 
           return set_invalid (error, cat->source, step_path,
-                              "unknown step %s (no service lists it)", quoted);
+                              _("unknown step %s (no service lists it)"), quoted);
         }
-      if (!check_unique (cat, seen, id, "step", steps_path, NULL, i, step_path, error))
+      if (!check_unique (cat, seen, id, _("step"), steps_path, NULL, i, step_path, error))
         return FALSE;
       g_array_index (cat->steps, CatStep, GPOINTER_TO_UINT (step_index) - 1).served = TRUE;
       g_ptr_array_add (window->steps, (gpointer) id);
@@ -1122,7 +1156,7 @@ parse_windows (Catalog     *cat,
   g_autofree char *list_path = NULL;
   JsonArray *array = NULL;
 
-  if (!member_array (cat, root, "$", "windows", "an array", &array, &list_path, error))
+  if (!member_array (cat, root, "$", "windows", _("an array"), &array, &list_path, error))
     return FALSE;
 
   for (guint i = 0; i < json_array_get_length (array); i++)
@@ -1147,7 +1181,7 @@ parse_windows (Catalog     *cat,
           g_autofree char *path = g_strdup_printf ("$.services[%u].steps[%u]",
                                                    step->service, step->position);
 
-          return set_invalid (error, cat->source, path, "no window serves this step");
+          return set_invalid (error, cat->source, path, _("no window serves this step"));
         }
     }
 
@@ -1253,11 +1287,12 @@ parse_json (Catalog     *cat,
       /* json-glib says "<data>:LINE:COLUMN: Parse error: WHAT"; keep its position. */
       if (sscanf (message, "<data>:%u:%u: Parse error: %n", &line, &column, &consumed) == 2 &&
           consumed > 0)
+        /* Translators: the file name, a line and a column, and the JSON parser's message. */
         g_set_error (error, OW_CATALOG_ERROR, OW_CATALOG_ERROR_SYNTAX,
-                     "%s: line %u, column %u: not valid JSON: %s",
+                     _("%s: line %u, column %u: not valid JSON: %s"),
                      cat->source, line, column, message + consumed);
       else
-        g_set_error (error, OW_CATALOG_ERROR, OW_CATALOG_ERROR_SYNTAX, "%s: not valid JSON: %s",
+        g_set_error (error, OW_CATALOG_ERROR, OW_CATALOG_ERROR_SYNTAX, _("%s: not valid JSON: %s"),
                      cat->source, message);
       return FALSE;
     }
@@ -1267,9 +1302,11 @@ parse_json (Catalog     *cat,
     {
       g_clear_pointer (&state.dup_object, json_object_unref);
       g_clear_pointer (&state.dup_name, g_free);
+      /* Translators: the file name, the JSON path of the whole document ("$") and what the
+       * document is instead, e.g. "an array" or "empty". */
       g_set_error (error, OW_CATALOG_ERROR, OW_CATALOG_ERROR_SYNTAX,
-                   "%s: $: a catalogue must be a JSON object, not %s",
-                   cat->source, root == NULL ? "empty" : describe_node (root));
+                   _("%s: %s: a catalogue must be a JSON object, not %s"),
+                   cat->source, "$", root == NULL ? _("empty") : describe_node (root));
       return FALSE;
     }
 
@@ -1280,7 +1317,8 @@ parse_json (Catalog     *cat,
 
       json_object_unref (state.dup_object);
       g_free (state.dup_name);
-      return set_invalid (error, cat->source, path, "given twice in one object (line %u)",
+      /* Translators: a JSON object member appears twice; %u is a line number. */
+      return set_invalid (error, cat->source, path, _("given twice in one object (line %u)"),
                           state.dup_line);
     }
 
@@ -1299,9 +1337,9 @@ catalog_parse (const char  *source,
 
   if (!parse_json (cat, data, length, &root, error) ||
       !parse_hall (cat, root, error) ||
-      !parse_entries (cat, root, "departments", "department id", cat->departments,
+      !parse_entries (cat, root, "departments", _("department id"), cat->departments,
                       cat->department_ids, error) ||
-      !parse_entries (cat, root, "documents", "document id", cat->documents, cat->document_ids,
+      !parse_entries (cat, root, "documents", _("document id"), cat->documents, cat->document_ids,
                       error) ||
       !parse_services (cat, root, error) ||
       !parse_windows (cat, root, error))
@@ -1953,7 +1991,8 @@ read_catalog_file (const char  *path,
   if (file == NULL)
     {
       saved_errno = errno;
-      g_set_error (error, OW_CATALOG_ERROR, OW_CATALOG_ERROR_READ, "%s: cannot open: %s",
+      /* Translators: the file name and the system's reason. */
+      g_set_error (error, OW_CATALOG_ERROR, OW_CATALOG_ERROR_READ, _("%s: cannot open: %s"),
                    path, g_strerror (saved_errno));
       return NULL;
     }
@@ -1965,7 +2004,7 @@ read_catalog_file (const char  *path,
         {
           fclose (file);
           g_set_error (error, OW_CATALOG_ERROR, OW_CATALOG_ERROR_READ,
-                       "%s: larger than %d MiB; not a catalogue", path,
+                       _("%s: larger than %d MiB; not a catalogue"), path,
                        MAX_CATALOG_BYTES / (1024 * 1024));
           return NULL;
         }
@@ -1976,7 +2015,8 @@ read_catalog_file (const char  *path,
 
   if (saved_errno != 0)
     {
-      g_set_error (error, OW_CATALOG_ERROR, OW_CATALOG_ERROR_READ, "%s: cannot read: %s",
+      /* Translators: the file name and the system's reason. */
+      g_set_error (error, OW_CATALOG_ERROR, OW_CATALOG_ERROR_READ, _("%s: cannot read: %s"),
                    path, g_strerror (saved_errno));
       return NULL;
     }

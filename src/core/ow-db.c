@@ -6,6 +6,7 @@
 #include "ow-db-resources.h"
 
 #include <errno.h>
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 /* Migrations live in db/ and are compiled into the library as resources. */
@@ -136,8 +137,10 @@ ow_db_migrate (OwDb    *self,
   if (version > (int) G_N_ELEMENTS (migrations))
     {
       ow_db_rollback (self);
+      /* Translators: the database file, the schema version it has and the newest version
+       * this program knows. */
       g_set_error (error, OW_DB_ERROR, OW_DB_ERROR_SCHEMA,
-                   "%s: schema version %d is newer than this program knows (%d)",
+                   _("%s: schema version %d is newer than this program knows (%d)"),
                    self->path, version, (int) G_N_ELEMENTS (migrations));
       return FALSE;
     }
@@ -219,8 +222,9 @@ ow_db_open (const char  *path,
         {
           int saved_errno = errno;
 
+          /* Translators: the database file, its folder and the system's reason. */
           g_set_error (error, OW_DB_ERROR, OW_DB_ERROR_CANTOPEN,
-                       "%s: cannot create folder %s: %s", path, dir, g_strerror (saved_errno));
+                       _("%s: cannot create folder %s: %s"), path, dir, g_strerror (saved_errno));
           return NULL;
         }
     }

@@ -5,6 +5,7 @@
 
 #include "ow-stats.h"
 
+#include <glib/gi18n-lib.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -375,7 +376,7 @@ load_ticket (OwHall  *self,
     return NULL;
   if (rc == SQLITE_DONE)
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, "no ticket with id %" G_GINT64_FORMAT, id);
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, _("no ticket with id %lld"), (long long) id);
       return NULL;
     }
   return ticket_from_row (stmt);
@@ -395,7 +396,7 @@ find_ticket (OwHall      *self,
 
   if (key == NULL || *key == '\0')
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID, "no ticket number or token given");
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID, _("no ticket number or token given"));
       return NULL;
     }
 
@@ -419,7 +420,7 @@ find_ticket (OwHall      *self,
     return NULL;
   if (rc == SQLITE_DONE)
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, "no ticket '%s'", key);
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, _("no ticket '%s'"), key);
       return NULL;
     }
   return ticket_from_row (stmt);
@@ -446,7 +447,7 @@ window_exists (OwHall      *self,
     return FALSE;
   if (rc == SQLITE_DONE)
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, "no window '%s'", window);
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, _("no window '%s'"), window);
       return FALSE;
     }
   if (paused != NULL)
@@ -953,7 +954,7 @@ first_step (OwHall      *self,
     return FALSE;
   if (rc == SQLITE_DONE)
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, "service '%s' has no steps", service);
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, _("service '%s' has no steps"), service);
       return FALSE;
     }
   *step = column_dup (stmt, 0);
@@ -982,7 +983,7 @@ ow_hall_issue_ticket (OwHall         *self,
 
   if (service == NULL || *service == '\0')
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID, "no service given");
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID, _("no service given"));
       return NULL;
     }
 
@@ -1004,7 +1005,7 @@ ow_hall_issue_ticket (OwHall         *self,
     goto fail;
   if (rc == SQLITE_DONE)
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, "no service '%s'", service);
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, _("no service '%s'"), service);
       goto fail;
     }
   prefix = column_dup (stmt, 0);
@@ -1016,7 +1017,7 @@ ow_hall_issue_ticket (OwHall         *self,
   if (green && !green_allowed)
     {
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_ALLOWED,
-                   "service '%s' has no green channel", service);
+                   _("service '%s' has no green channel"), service);
       goto fail;
     }
   if (!hours_open (hours, ow_clock_minute_of_day (self->clock, now)))
@@ -1028,8 +1029,9 @@ ow_hall_issue_ticket (OwHall         *self,
         for (guint i = 0; i < json_array_get_length (json_node_get_array (node)); i++)
           g_string_append_printf (list, "%s%s", i ? ", " : "",
                                   json_array_get_string_element (json_node_get_array (node), i));
+      /* Translators: the second %s is a list of time ranges such as "08:30-12:00, 13:30-17:30". */
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_CLOSED,
-                   "service '%s' issues tickets only during %s", service, list->str);
+                   _("service '%s' issues tickets only during %s"), service, list->str);
       goto fail;
     }
 
@@ -1049,7 +1051,7 @@ ow_hall_issue_ticket (OwHall         *self,
   if (sqlite3_column_int (stmt, 0) >= cap)
     {
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_CAP_REACHED,
-                   "service '%s' has issued its %d tickets for today", service, cap);
+                   _("service '%s' has issued its %d tickets for today"), service, cap);
       goto fail;
     }
   ow_db_release (g_steal_pointer (&stmt));
@@ -1180,7 +1182,7 @@ window_to_json (OwHall      *self,
     return NULL;
   if (rc == SQLITE_DONE)
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, "no window '%s'", window);
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, _("no window '%s'"), window);
       return NULL;
     }
 
@@ -1481,7 +1483,7 @@ check_staff (OwHall      *self,
     return FALSE;
   if (rc == SQLITE_DONE)
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, "no staff member '%s'", staff);
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, _("no staff member '%s'"), staff);
       return FALSE;
     }
   return TRUE;
@@ -1518,7 +1520,7 @@ step_info (OwHall      *self,
     return FALSE;
   if (rc == SQLITE_DONE || !sqlite3_column_int (stmt, 3))
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, "no step '%s'", step);
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, _("no step '%s'"), step);
       return FALSE;
     }
   if (service != NULL)
@@ -1570,7 +1572,7 @@ validate_missing (OwHall              *self,
   if (missing == NULL || missing[0] == NULL)
     {
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID,
-                   "a return needs the missing documents (--missing DOC_ID ...)");
+                   _("a return needs the missing documents (--missing DOC_ID ...)"));
       return FALSE;
     }
 
@@ -1592,7 +1594,7 @@ validate_missing (OwHall              *self,
       if (!known)
         {
           g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND,
-                       "document '%s' is not among the documents service '%s' requires",
+                       _("document '%s' is not among the documents service '%s' requires"),
                        missing[i], t->service);
           return FALSE;
         }
@@ -1606,6 +1608,29 @@ validate_missing (OwHall              *self,
   json_generator_set_root (generator, node);
   *out_json = json_generator_to_data (generator, NULL);
   return TRUE;
+}
+
+/* A ticket state as the words a message shows; the same words the command-line tool uses. */
+static const char *
+state_label (const char *state)
+{
+  if (g_strcmp0 (state, "waiting") == 0)
+    return _("waiting");
+  if (g_strcmp0 (state, "called") == 0)
+    return _("called");
+  if (g_strcmp0 (state, "serving") == 0)
+    return _("being served");
+  if (g_strcmp0 (state, "completed") == 0)
+    return _("completed");
+  if (g_strcmp0 (state, "no_show") == 0)
+    return _("no-show");
+  if (g_strcmp0 (state, "returned") == 0)
+    return _("returned for missing documents");
+  if (g_strcmp0 (state, "cancelled") == 0)
+    return _("cancelled");
+  if (g_strcmp0 (state, "expired") == 0)
+    return _("expired");
+  return state;
 }
 
 static void
@@ -1697,14 +1722,16 @@ ow_hall_window_act (OwHall              *self,
         if (paused)
           {
             g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_PAUSED,
-                         "window '%s' is paused: resume it before calling", window);
+                         _("window '%s' is paused: resume it before calling"), window);
             goto fail;
           }
         if (t != NULL)
           {
+            /* Translators: the window's ID, a ticket number such as "A001" and that ticket's
+             * state such as "being served". */
             g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_WINDOW_BUSY,
-                         "window '%s' still has %s (%s): complete, return, transfer or mark it "
-                         "no-show first", window, t->number, t->state);
+                         _("window '%s' still has %s (%s): complete, return, transfer or mark it "
+                           "no-show first"), window, t->number, state_label (t->state));
             goto fail;
           }
         if (!next_for_window (self, window, &next_id, error))
@@ -1748,14 +1775,14 @@ ow_hall_window_act (OwHall              *self,
         if (pause == paused)
           {
             g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_WRONG_STATE,
-                         pause ? "window '%s' is already paused" : "window '%s' is not paused",
+                         pause ? _("window '%s' is already paused") : _("window '%s' is not paused"),
                          window);
             goto fail;
           }
         if (pause && t != NULL)
           {
             g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_WINDOW_BUSY,
-                         "window '%s' still has %s: finish with it before pausing", window, t->number);
+                         _("window '%s' still has %s: finish with it before pausing"), window, t->number);
             goto fail;
           }
         stmt = ow_db_prepare (self->db,
@@ -1777,7 +1804,7 @@ ow_hall_window_act (OwHall              *self,
       if (t == NULL)
         {
           g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NO_TICKET,
-                       "window '%s' has no ticket in hand: call one first", window);
+                       _("window '%s' has no ticket in hand: call one first"), window);
           goto fail;
         }
       break;
@@ -1795,7 +1822,7 @@ ow_hall_window_act (OwHall              *self,
       if (g_strcmp0 (t->state, "called") != 0)
         {
           g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_WRONG_STATE,
-                       "%s is already being served: only a called ticket can be recalled", t->number);
+                       _("%s is already being served: only a called ticket can be recalled"), t->number);
           goto fail;
         }
       t->recalls++;
@@ -1809,7 +1836,7 @@ ow_hall_window_act (OwHall              *self,
         if (g_strcmp0 (t->state, "called") != 0)
           {
             g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_WRONG_STATE,
-                         "%s is being served: only a called ticket can be a no-show", t->number);
+                         _("%s is being served: only a called ticket can be a no-show"), t->number);
             goto fail;
           }
         t->no_shows++;
@@ -1846,7 +1873,7 @@ ow_hall_window_act (OwHall              *self,
       if (g_strcmp0 (t->state, "called") != 0)
         {
           g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_WRONG_STATE,
-                       "%s is already being served", t->number);
+                       _("%s is already being served"), t->number);
           goto fail;
         }
       ticket_set (&t->state, "serving");
@@ -1947,13 +1974,13 @@ ow_hall_window_act (OwHall              *self,
         if (args->reason == NULL || *args->reason == '\0')
           {
             g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID,
-                         "a transfer needs a reason (首问负责: say why and to where)");
+                         _("a transfer needs a reason (首问负责: say why and to where)"));
             goto fail;
           }
         if ((args->to_step == NULL) == (args->to_window == NULL))
           {
             g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID,
-                         "a transfer goes either to a step or to a window");
+                         _("a transfer goes either to a step or to a window"));
             goto fail;
           }
         if (args->to_step != NULL)
@@ -1969,7 +1996,7 @@ ow_hall_window_act (OwHall              *self,
             if (g_strcmp0 (args->to_window, window) == 0)
               {
                 g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID,
-                             "a transfer must go to another window");
+                             _("a transfer must go to another window"));
                 goto fail;
               }
             if (!window_exists (self, args->to_window, NULL, NULL, NULL, error))
@@ -2047,8 +2074,9 @@ ow_hall_reenter_ticket (OwHall         *self,
     goto fail;
   if (g_strcmp0 (t->state, "returned") != 0)
     {
+      /* Translators: a ticket number such as "A001" and its state such as "waiting". */
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_WRONG_STATE,
-                   "%s is %s: only a returned ticket can re-enter", t->number, t->state);
+                   _("%s is %s: only a returned ticket can re-enter"), t->number, state_label (t->state));
       goto fail;
     }
   /* 补正 done: the citizen comes back ahead of ordinary tickets, behind the green channel. */
@@ -2092,8 +2120,9 @@ ow_hall_cancel_ticket (OwHall         *self,
   if (g_strcmp0 (t->state, "waiting") != 0 && g_strcmp0 (t->state, "returned") != 0 &&
       g_strcmp0 (t->state, "called") != 0 && g_strcmp0 (t->state, "serving") != 0)
     {
+      /* Translators: a ticket number such as "A001" and its state such as "completed". */
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_WRONG_STATE,
-                   "%s is %s: only an open ticket can be cancelled", t->number, t->state);
+                   _("%s is %s: only an open ticket can be cancelled"), t->number, state_label (t->state));
       goto fail;
     }
   json_object_set_string_member (details, "from_state", t->state);
@@ -2160,31 +2189,33 @@ ow_hall_add_staff (OwHall         *self,
   if (!valid_staff_id (id))
     {
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID,
-                   "staff ID '%s' must be 1 to 64 letters, digits, '-', '_' or '.'", id ? id : "");
+                   _("staff ID '%s' must be 1 to 64 letters, digits, '-', '_' or '.'"), id ? id : "");
       return FALSE;
     }
   if (name == NULL || *name == '\0' || !g_utf8_validate (name, -1, NULL))
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID, "staff member '%s' needs a name", id);
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID, _("staff member '%s' needs a name"), id);
       return FALSE;
     }
   if (g_strcmp0 (role, "counter") != 0 && g_strcmp0 (role, "supervisor") != 0 &&
       g_strcmp0 (role, "admin") != 0)
     {
+      /* Translators: counter, supervisor and admin are the role names to type; keep them in
+       * English. */
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID,
-                   "role '%s' is not one of counter, supervisor, admin", role ? role : "");
+                   _("role '%s' is not one of counter, supervisor, admin"), role ? role : "");
       return FALSE;
     }
   if (!valid_pin (pin))
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID, "a PIN is 4 to 8 digits");
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID, _("a PIN is 4 to 8 digits"));
       return FALSE;
     }
 
   if (crypto_pwhash_str_alg (hash, pin, strlen (pin), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                              crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0)
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_FAILED, "out of memory hashing the PIN");
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_FAILED, _("out of memory hashing the PIN"));
       return FALSE;
     }
 
@@ -2203,7 +2234,7 @@ ow_hall_add_staff (OwHall         *self,
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
       if ((sqlite3_extended_errcode (ow_db_get_handle (self->db)) & 0xff) == SQLITE_CONSTRAINT)
-        g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_EXISTS, "staff ID '%s' is taken", id);
+        g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_EXISTS, _("staff ID '%s' is taken"), id);
       else
         ow_db_set_error (self->db, sqlite3_errcode (ow_db_get_handle (self->db)), error);
       goto fail;
@@ -2287,7 +2318,7 @@ ow_hall_check_pin (OwHall         *self,
     return NULL;
   if (rc == SQLITE_DONE)
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_AUTH, "wrong staff ID or PIN");
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_AUTH, _("wrong staff ID or PIN"));
       return NULL;
     }
   hash = column_dup (stmt, 0);
@@ -2299,8 +2330,9 @@ ow_hall_check_pin (OwHall         *self,
   if (locked_until > now)
     {
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_LOCKED,
-                   "staff account '%s' is locked for %" G_GINT64_FORMAT " more minutes after %d wrong PINs",
-                   id, (locked_until - now + 60 * G_USEC_PER_SEC - 1) / (60 * G_USEC_PER_SEC), PIN_ATTEMPTS);
+                   _("staff account '%s' is locked for %lld more minutes after %d wrong PINs"),
+                   id, (long long) ((locked_until - now + 60 * G_USEC_PER_SEC - 1) / (60 * G_USEC_PER_SEC)),
+                   PIN_ATTEMPTS);
       return NULL;
     }
 
@@ -2339,9 +2371,9 @@ ow_hall_check_pin (OwHall         *self,
         return NULL;
       if (failed >= PIN_ATTEMPTS)
         g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_LOCKED,
-                     "staff account '%s' is locked for 15 minutes after %d wrong PINs", id, PIN_ATTEMPTS);
+                     _("staff account '%s' is locked for 15 minutes after %d wrong PINs"), id, PIN_ATTEMPTS);
       else
-        g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_AUTH, "wrong staff ID or PIN");
+        g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_AUTH, _("wrong staff ID or PIN"));
       return NULL;
     }
 

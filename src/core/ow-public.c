@@ -3,6 +3,7 @@
 
 #include "ow-public.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 
@@ -133,6 +134,29 @@ may_rate_state (const char *state)
   return g_strcmp0 (state, "completed") == 0 || g_strcmp0 (state, "returned") == 0;
 }
 
+/* A ticket state as the words a message shows; the same words the command-line tool uses. */
+static const char *
+state_label (const char *state)
+{
+  if (g_strcmp0 (state, "waiting") == 0)
+    return _("waiting");
+  if (g_strcmp0 (state, "called") == 0)
+    return _("called");
+  if (g_strcmp0 (state, "serving") == 0)
+    return _("being served");
+  if (g_strcmp0 (state, "completed") == 0)
+    return _("completed");
+  if (g_strcmp0 (state, "no_show") == 0)
+    return _("no-show");
+  if (g_strcmp0 (state, "returned") == 0)
+    return _("returned for missing documents");
+  if (g_strcmp0 (state, "cancelled") == 0)
+    return _("cancelled");
+  if (g_strcmp0 (state, "expired") == 0)
+    return _("expired");
+  return state;
+}
+
 JsonObject *
 ow_public_ticket (OwHall      *hall,
                   const char  *token,
@@ -151,7 +175,7 @@ ow_public_ticket (OwHall      *hall,
 
   if (!ow_public_valid_token (token))
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, "no such ticket");
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, _("no such ticket"));
       return NULL;
     }
 
@@ -163,7 +187,7 @@ ow_public_ticket (OwHall      *hall,
     {
       ow_db_rollback (db);
       g_clear_error (error);
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, "no such ticket");
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, _("no such ticket"));
       return NULL;
     }
 
@@ -236,22 +260,24 @@ ow_public_rate (OwHall         *hall,
 
   if (level < OW_RATING_MIN || level > OW_RATING_MAX)
     {
+      /* Translators: the lowest and the highest rating level; 非常不满意 is "very dissatisfied" and
+       * 非常满意 "very satisfied", the words the rating form shows. */
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID,
-                   "a rating is a level from %d (非常不满意) to %d (非常满意)", OW_RATING_MIN, OW_RATING_MAX);
+                   _("a rating is a level from %d (非常不满意) to %d (非常满意)"), OW_RATING_MIN, OW_RATING_MAX);
       return NULL;
     }
   if (comment != NULL)
     {
       if (!g_utf8_validate (comment, -1, NULL))
         {
-          g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID, "the comment is not valid UTF-8");
+          g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID, _("the comment is not valid UTF-8"));
           return NULL;
         }
       text = g_strstrip (g_strdup (comment));
       if (g_utf8_strlen (text, -1) > OW_RATING_COMMENT_MAX)
         {
           g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID,
-                       "a comment is at most %d characters", OW_RATING_COMMENT_MAX);
+                       _("a comment is at most %d characters"), OW_RATING_COMMENT_MAX);
           return NULL;
         }
       if (*text == '\0')
@@ -259,7 +285,7 @@ ow_public_rate (OwHall         *hall,
     }
   if (!ow_public_valid_token (token))
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, "no such ticket");
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, _("no such ticket"));
       return NULL;
     }
 
@@ -278,7 +304,7 @@ ow_public_rate (OwHall         *hall,
     goto fail;
   if (rc == SQLITE_DONE)
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, "no such ticket");
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, _("no such ticket"));
       goto fail;
     }
   ticket_id = sqlite3_column_int64 (stmt, 0);
@@ -290,8 +316,9 @@ ow_public_rate (OwHall         *hall,
 
   if (!may_rate_state (state))
     {
+      /* Translators: a ticket number such as "A001" and its state such as "waiting". */
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_WRONG_STATE,
-                   "%s is %s: a ticket is rated after its service", number, state);
+                   _("%s is %s: a ticket is rated after its service"), number, state_label (state));
       goto fail;
     }
 
@@ -304,7 +331,7 @@ ow_public_rate (OwHall         *hall,
     goto fail;
   if (rc == SQLITE_ROW)
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_EXISTS, "%s has been rated already", number);
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_EXISTS, _("%s has been rated already"), number);
       goto fail;
     }
   ow_db_release (g_steal_pointer (&stmt));

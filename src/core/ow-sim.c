@@ -8,6 +8,7 @@
 #include "ow-db.h"
 #include "ow-hall.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 
@@ -291,7 +292,8 @@ sim_load_model (Sim         *sim,
               !parse_minute (ends[1], &end))
             {
               g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "service %s: cannot read the hours '%s'", service->code, range);
+                           /* Translators: a service code and a time range such as "08:30-12:00". */
+                           _("service %s: cannot read the hours '%s'"), service->code, range);
               return FALSE;
             }
           g_array_append_val (service->hours, first);
@@ -300,7 +302,7 @@ sim_load_model (Sim         *sim,
       if (service->steps->len == 0)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       "service %s has no steps", service->code);
+                       _("service %s has no steps"), service->code);
           return FALSE;
         }
     }
@@ -324,7 +326,7 @@ sim_load_model (Sim         *sim,
 
   if (sim->windows->len == 0)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the catalogue has no windows");
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("the catalogue has no windows"));
       return FALSE;
     }
   return TRUE;
@@ -351,7 +353,7 @@ ticket_number (JsonObject  *ticket,
     number = json_object_get_string_member (ticket, "number");
   if (number == NULL)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                 "the engine returned a ticket without a number");
+                 _("the engine returned a ticket without a number"));
   return number;
 }
 
@@ -468,7 +470,7 @@ sim_call (Sim       *sim,
   if (ticket_object == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   "window %s called nobody although a ticket waits for it", window->id);
+                   _("window %s called nobody although a ticket waits for it"), window->id);
       return FALSE;
     }
   number = ticket_number (ticket_object, error);
@@ -478,7 +480,7 @@ sim_call (Sim       *sim,
   if (ticket == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   "window %s called %s, which is not waiting", window->id, number);
+                   _("window %s called %s, which is not waiting"), window->id, number);
       return FALSE;
     }
   service = g_ptr_array_index (sim->services, ticket->service);
@@ -486,7 +488,7 @@ sim_call (Sim       *sim,
   if (!window_serves (window, step) || g_array_index (sim->waiting, guint, step) == 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   "window %s called %s for a step it does not serve", window->id, number);
+                   _("window %s called %s for a step it does not serve"), window->id, number);
       return FALSE;
     }
 
@@ -575,36 +577,38 @@ check_params (const OwSimParams  *params,
   if (params->catalog_path == NULL && (params->windows == 0 || params->windows > 999))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "windows must be between 1 and 999, not %u", params->windows);
+                   _("windows must be between 1 and 999, not %u"), params->windows);
       return FALSE;
     }
   if (!(params->arrivals_per_hour > 0) || !isfinite (params->arrivals_per_hour))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "arrivals per hour must be a positive number, not %g",
+                   _("arrivals per hour must be a positive number, not %g"),
                    params->arrivals_per_hour);
       return FALSE;
     }
   if (!(params->service_minutes > 0) || !isfinite (params->service_minutes))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "the mean service time must be a positive number of minutes, not %g",
+                   _("the mean service time must be a positive number of minutes, not %g"),
                    params->service_minutes);
       return FALSE;
     }
   if (params->dist != OW_SIM_DIST_EXP && params->dist != OW_SIM_DIST_LOGNORMAL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "unknown service time distribution %d", (int) params->dist);
+                   _("unknown service time distribution %d"), (int) params->dist);
       return FALSE;
     }
   /* A hall day ends at midnight, when numbers restart and open tickets expire; leave the
    * last minutes of the day for the queue to drain. */
   if (!(params->hours > 0) || start_hour + params->hours > MAX_END_HOUR)
     {
+      /* Translators: the start time as hours and minutes, the most hours allowed, and the
+       * number of hours asked for. */
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "a simulated day starting at %02d:%02d can last from more than 0 to %.1f hours"
-                   " (a hall day ends at midnight), not %g",
+                   _("a simulated day starting at %02d:%02d can last from more than 0 to %.1f hours"
+                     " (a hall day ends at midnight), not %g"),
                    (int) start_hour, (int) round ((start_hour - (int) start_hour) * 60),
                    MAX_END_HOUR - start_hour, params->hours);
       return FALSE;
@@ -654,7 +658,7 @@ ow_sim_run (const OwSimParams  *params,
   if (params->db_path != NULL && g_file_test (params->db_path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-                   "%s already exists: a simulation starts from an empty database",
+                   _("%s already exists: a simulation starts from an empty database"),
                    params->db_path);
       return NULL;
     }
@@ -700,8 +704,8 @@ ow_sim_run (const OwSimParams  *params,
       if (now >= midnight && sim.queue_len > 0)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                       "the queue had not drained by midnight (%u still waiting): the hall is"
-                       " overloaded; simulate fewer arrivals or hours", sim.queue_len);
+                       _("the queue had not drained by midnight (%u still waiting): the hall is"
+                         " overloaded; simulate fewer arrivals or hours"), sim.queue_len);
           return NULL;
         }
 

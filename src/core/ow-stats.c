@@ -3,6 +3,7 @@
 
 #include "ow-stats.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 /* Statistics are read from the daily aggregates (stat_daily, stat_hist) that the engine keeps
@@ -191,7 +192,7 @@ has_totals (GHashTable *dims,
 static gboolean
 check_day (OwClock     *clock,
            const char  *day,
-           const char  *which,
+           gboolean     from,
            GError     **error)
 {
   gint64 midnight = ow_clock_parse_day (clock, day);
@@ -207,7 +208,9 @@ check_day (OwClock     *clock,
     }
 
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-               "%s day '%s' is not a date written YYYY-MM-DD", which, day);
+               from ? _("from day '%s' is not a date written YYYY-MM-DD")
+                    : _("to day '%s' is not a date written YYYY-MM-DD"),
+               day);
   return FALSE;
 }
 
@@ -728,13 +731,13 @@ ow_stats_query (OwDb        *db,
     from_day = today;
   if (to_day == NULL)
     to_day = today;
-  if (!check_day (clock, from_day, "from", error) || !check_day (clock, to_day, "to", error))
+  if (!check_day (clock, from_day, TRUE, error) || !check_day (clock, to_day, FALSE, error))
     return NULL;
   /* Canonical 'YYYY-MM-DD' strings compare like the dates they name. */
   if (strcmp (from_day, to_day) > 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "from day '%s' is after to day '%s'", from_day, to_day);
+                   _("from day '%s' is after to day '%s'"), from_day, to_day);
       return NULL;
     }
 

@@ -376,7 +376,9 @@ resync_cb (gpointer data)
   ResyncData *resync;
 
   self->resync_source = 0;
-  if (!self->signed_in)
+  /* A read sent while an action is in flight may be answered before or after the action
+   * lands, out of order with it; the action's answer schedules a fresh read anyway. */
+  if (!self->signed_in || self->busy)
     return G_SOURCE_REMOVE;
   if (self->resync_running)
     {

@@ -15,6 +15,7 @@ ow_kiosk_config_new (void)
   OwKioskConfig *config = g_new0 (OwKioskConfig, 1);
 
   config->language = g_strdup ("zh_CN");
+  config->software_rendering = TRUE;
   config->idle_timeout_ms = 30 * 1000;
   config->ticket_timeout_ms = 120 * 1000;
   config->retry_interval_ms = 5 * 1000;
@@ -72,6 +73,27 @@ load_string (GKeyFile    *key_file,
   return TRUE;
 }
 
+static gboolean
+load_boolean (GKeyFile    *key_file,
+              const char  *key,
+              gboolean    *field,
+              GError     **error)
+{
+  g_autoptr(GError) local = NULL;
+  gboolean value;
+
+  if (!g_key_file_has_key (key_file, GROUP, key, NULL))
+    return TRUE;
+  value = g_key_file_get_boolean (key_file, GROUP, key, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  *field = value;
+  return TRUE;
+}
+
 /* A duration in seconds (fractions allowed, so that tests can use short ones). */
 static gboolean
 load_seconds (GKeyFile    *key_file,
@@ -113,19 +135,9 @@ ow_kiosk_config_load_key_file (OwKioskConfig  *config,
                    "no [%s] group", GROUP);
       return FALSE;
     }
-  if (g_key_file_has_key (key_file, GROUP, "fullscreen", NULL))
-    {
-      g_autoptr(GError) local = NULL;
-      gboolean fullscreen = g_key_file_get_boolean (key_file, GROUP, "fullscreen", &local);
-
-      if (local != NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-      config->fullscreen = fullscreen;
-    }
-  return load_string (key_file, "server", &config->server, error) &&
+  return load_boolean (key_file, "fullscreen", &config->fullscreen, error) &&
+         load_boolean (key_file, "software-rendering", &config->software_rendering, error) &&
+         load_string (key_file, "server", &config->server, error) &&
          load_string (key_file, "token", &config->token, error) &&
          load_string (key_file, "printer", &config->printer, error) &&
          load_string (key_file, "cups-server", &config->cups_server, error) &&

@@ -22,6 +22,7 @@ typedef struct
   char     *cups_server;          /* NULL: what libcups would use */
   char     *language;             /* the language shown first: "zh_CN" or "en" */
   gboolean  fullscreen;
+  gboolean  software_rendering;   /* draw with cairo, never load the GL stack */
   guint     idle_timeout_ms;      /* back to the home page after this long without a touch */
   guint     ticket_timeout_ms;    /* how long a ticket whose print failed stays on screen */
   guint     retry_interval_ms;    /* while the server is unreachable */

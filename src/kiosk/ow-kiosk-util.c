@@ -148,7 +148,8 @@ ow_kiosk_format_hours (JsonArray *hours)
       if (from == 0 && to == 24 * 60)
         g_string_append (out, _("all day"));
       else
-        g_string_append_printf (out, "%02d:%02d–%02d:%02d", from / 60, from % 60, to / 60, to % 60);
+        /* Word joiners keep a range on one line. */
+        g_string_append_printf (out, "%02d:%02d\u2060–\u2060%02d:%02d", from / 60, from % 60, to / 60, to % 60);
     }
   return g_string_free (out, FALSE);
 }

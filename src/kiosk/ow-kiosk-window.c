@@ -327,10 +327,13 @@ issue_cb (GObject      *source,
       else if (g_error_matches (error, OW_CLIENT_ERROR, OW_CLIENT_ERROR_UNAUTHORIZED) ||
                g_error_matches (error, OW_CLIENT_ERROR, OW_CLIENT_ERROR_FORBIDDEN))
         self->message = MESSAGE_UNAUTHORIZED;
-      else if (g_strcmp0 (code, "closed") == 0)
-        self->message = MESSAGE_CLOSED;
-      else if (g_strcmp0 (code, "cap_reached") == 0)
-        self->message = MESSAGE_CAP_REACHED;
+      else if (g_strcmp0 (code, "closed") == 0 || g_strcmp0 (code, "cap_reached") == 0)
+        {
+          /* The hall may have changed the hours or the cap since the catalogue was read:
+           * the message shows them as they are now once the catalogue is fetched again. */
+          self->message = g_str_equal (code, "closed") ? MESSAGE_CLOSED : MESSAGE_CAP_REACHED;
+          load_catalog (self);
+        }
       else
         {
           /* The catalogue may have changed under us (a service retired, the green channel
@@ -557,6 +560,8 @@ catalog_cb (GObject      *source,
   gtk_window_set_title (GTK_WINDOW (self), ow_kiosk_hall_name (self->catalog));
   if (waiting || self->view == VIEW_HOME)
     show_view (self, VIEW_HOME);
+  else if (self->view == VIEW_MESSAGE)
+    show_view (self, VIEW_MESSAGE);
 }
 
 static void
