@@ -235,7 +235,9 @@ set_invalid (GError     **error,
   what = g_strdup_vprintf (format, args);
   va_end (args);
 
-  g_set_error (error, OW_CATALOG_ERROR, OW_CATALOG_ERROR_INVALID, "%s: %s: %s", source, path, what);
+  /* Translators: the catalogue file's name, a JSON path such as "$.services[0].prefix" and
+   * what is wrong there. */
+  g_set_error (error, OW_CATALOG_ERROR, OW_CATALOG_ERROR_INVALID, _("%s: %s: %s"), source, path, what);
   return FALSE;
 }
 
@@ -307,10 +309,10 @@ describe_node (JsonNode *node)
     {
     case JSON_NODE_OBJECT:
       /* Translators: a kind of JSON value, as in "must be a string, not an object". */
-      return _("an object");
+      return C_("catalogue", "an object");
     case JSON_NODE_ARRAY:
       /* Translators: a kind of JSON value, as in "must be an object, not an array". */
-      return _("an array");
+      return C_("catalogue", "an array");
     case JSON_NODE_NULL:
       return "null";
     case JSON_NODE_VALUE:
@@ -323,13 +325,13 @@ describe_node (JsonNode *node)
     case G_TYPE_INT64:
     case G_TYPE_DOUBLE:
       /* Translators: a kind of JSON value, as in "must be a string, not a number". */
-      return _("a number");
+      return C_("catalogue", "a number");
     case G_TYPE_BOOLEAN:
       /* Translators: a kind of JSON value (a JSON boolean); keep true and false as they are. */
-      return _("true or false");
+      return C_("catalogue", "true or false");
     case G_TYPE_STRING:
       /* Translators: a kind of JSON value, as in "must be an object, not a string". */
-      return _("a string");
+      return C_("catalogue", "a string");
     default:
       return _("an unknown kind of value");
     }
@@ -550,10 +552,10 @@ node_name (Catalog     *cat,
       g_autofree char *stripped = NULL;
       JsonNode *text_node = NULL;
       const char *text = NULL;
+      const char *expect = C_("catalogue", "a non-empty string");
 
-      if (!member (cat, object, path, required[i], TRUE, _("a non-empty string"), &text_node,
-                   &text_path, error) ||
-          !node_string (cat, text_node, text_path, _("a non-empty string"), &text, error))
+      if (!member (cat, object, path, required[i], TRUE, expect, &text_node, &text_path, error) ||
+          !node_string (cat, text_node, text_path, expect, &text, error))
         return FALSE;
       stripped = g_strstrip (g_strdup (text));
       if (*stripped == '\0')
@@ -711,7 +713,8 @@ parse_hall (Catalog     *cat,
   JsonObject *rules = NULL;
   JsonNode *node = NULL;
 
-  if (!member_object (cat, root, "$", "hall", TRUE, _("an object"), &hall, &path, error) ||
+  if (!member_object (cat, root, "$", "hall", TRUE, C_("catalogue", "an object"), &hall, &path,
+                      error) ||
       !member_name (cat, hall, path, &cat->hall_name, error))
     return FALSE;
 
@@ -735,7 +738,8 @@ parse_hall (Catalog     *cat,
       cat->status_base_url = url;
     }
 
-  if (!member_object (cat, root, "$", "rules", FALSE, _("an object"), &rules, &rules_path, error))
+  if (!member_object (cat, root, "$", "rules", FALSE, C_("catalogue", "an object"), &rules,
+                      &rules_path, error))
     return FALSE;
   if (rules != NULL && json_object_has_member (rules, "no_show_limit") &&
       !member_whole (cat, rules, rules_path, "no_show_limit", 1, 9, &cat->no_show_limit, error))
@@ -757,7 +761,7 @@ parse_entries (Catalog     *cat,
   g_autofree char *list_path = NULL;
   JsonArray *array = NULL;
 
-  if (!member_array (cat, root, "$", key, _("an array"), &array, &list_path, error))
+  if (!member_array (cat, root, "$", key, C_("catalogue", "an array"), &array, &list_path, error))
     return FALSE;
 
   for (guint i = 0; i < json_array_get_length (array); i++)
@@ -767,8 +771,8 @@ parse_entries (Catalog     *cat,
       CatEntry entry = { 0 };
       JsonObject *object = NULL;
 
-      if (!node_object (cat, json_array_get_element (array, i), path, _("an object"), &object,
-                        error) ||
+      if (!node_object (cat, json_array_get_element (array, i), path, C_("catalogue", "an object"),
+                        &object, error) ||
           !member_id (cat, object, path, "id", &entry.id, &id_path, error) ||
           !check_unique (cat, index, entry.id, what, list_path, "id", i, id_path, error) ||
           !member_name (cat, object, path, &entry.name, error))
@@ -892,7 +896,8 @@ parse_service_documents (Catalog     *cat,
           return set_invalid (error, cat->source, path, _("unknown document %s (not in %s)"),
                               quoted, "$.documents");
         }
-      if (!check_unique (cat, seen, id, _("document"), list_path, NULL, i, path, error))
+      if (!check_unique (cat, seen, id, C_("catalogue", "document"), list_path, NULL, i, path,
+                         error))
         return FALSE;
       json_builder_add_string_value (builder, id);
     }
@@ -931,8 +936,8 @@ parse_steps (Catalog     *cat,
       JsonObject *step_object = NULL;
       gpointer earlier;
 
-      if (!node_object (cat, json_array_get_element (array, i), path, _("an object"), &step_object,
-                        error) ||
+      if (!node_object (cat, json_array_get_element (array, i), path, C_("catalogue", "an object"),
+                        &step_object, error) ||
           !member_id (cat, step_object, path, "id", &step.id, &id_path, error))
         return FALSE;
 
@@ -947,7 +952,7 @@ parse_steps (Catalog     *cat,
                                                          first->service, first->position);
 
           return set_invalid (error, cat->source, id_path, _("duplicate %s %s (first at %s)"),
-                              _("step id"), quoted, first_path);
+                              C_("catalogue", "step id"), quoted, first_path);
         }
 
       if (!member_name (cat, step_object, path, &step.name, error) ||
@@ -985,10 +990,10 @@ parse_service (Catalog     *cat,
   JsonNode *prefix_node = NULL;
   JsonNode *green_node = NULL;
 
-  if (!node_object (cat, node, path, _("an object"), &object, error) ||
+  if (!node_object (cat, node, path, C_("catalogue", "an object"), &object, error) ||
       !member_id (cat, object, path, "code", &service->code, &code_path, error) ||
-      !check_unique (cat, cat->service_codes, service->code, _("service code"), list_path, "code",
-                     index, code_path, error))
+      !check_unique (cat, cat->service_codes, service->code, C_("catalogue", "service code"),
+                     list_path, "code", index, code_path, error))
     return FALSE;
 
   if (!member (cat, object, path, "prefix", TRUE, _("one uppercase letter A to Z"), &prefix_node,
@@ -1021,8 +1026,8 @@ parse_service (Catalog     *cat,
       !parse_hours (cat, object, path, &service->hours, error))
     return FALSE;
 
-  if (!member (cat, object, path, "green_channel", TRUE, _("true or false"), &green_node, &green_path,
-               error) ||
+  if (!member (cat, object, path, "green_channel", TRUE, C_("catalogue", "true or false"),
+               &green_node, &green_path, error) ||
       !node_boolean (cat, green_node, green_path, &service->green_channel, error))
     return FALSE;
 
@@ -1060,7 +1065,8 @@ parse_services (Catalog     *cat,
   g_autofree char *list_path = NULL;
   JsonArray *array = NULL;
 
-  if (!member_array (cat, root, "$", "services", _("an array"), &array, &list_path, error))
+  if (!member_array (cat, root, "$", "services", C_("catalogue", "an array"), &array, &list_path,
+                     error))
     return FALSE;
 
   for (guint i = 0; i < json_array_get_length (array); i++)
@@ -1095,10 +1101,10 @@ parse_window (Catalog     *cat,
   JsonArray *steps = NULL;
   gpointer earlier;
 
-  if (!node_object (cat, node, path, _("an object"), &object, error) ||
+  if (!node_object (cat, node, path, C_("catalogue", "an object"), &object, error) ||
       !member_id (cat, object, path, "id", &window->id, &id_path, error) ||
-      !check_unique (cat, cat->window_ids, window->id, _("window id"), list_path, "id", index,
-                     id_path, error) ||
+      !check_unique (cat, cat->window_ids, window->id, C_("catalogue", "window id"), list_path,
+                     "id", index, id_path, error) ||
       !member_whole (cat, object, path, "number", 1, 999, &window->number, error))
     return FALSE;
 
@@ -1139,7 +1145,8 @@ parse_window (Catalog     *cat,
           return set_invalid (error, cat->source, step_path,
                               _("unknown step %s (no service lists it)"), quoted);
         }
-      if (!check_unique (cat, seen, id, _("step"), steps_path, NULL, i, step_path, error))
+      if (!check_unique (cat, seen, id, C_("catalogue", "step"), steps_path, NULL, i, step_path,
+                         error))
         return FALSE;
       g_array_index (cat->steps, CatStep, GPOINTER_TO_UINT (step_index) - 1).served = TRUE;
       g_ptr_array_add (window->steps, (gpointer) id);
@@ -1156,7 +1163,8 @@ parse_windows (Catalog     *cat,
   g_autofree char *list_path = NULL;
   JsonArray *array = NULL;
 
-  if (!member_array (cat, root, "$", "windows", _("an array"), &array, &list_path, error))
+  if (!member_array (cat, root, "$", "windows", C_("catalogue", "an array"), &array, &list_path,
+                     error))
     return FALSE;
 
   for (guint i = 0; i < json_array_get_length (array); i++)
@@ -1306,7 +1314,7 @@ parse_json (Catalog     *cat,
        * document is instead, e.g. "an array" or "empty". */
       g_set_error (error, OW_CATALOG_ERROR, OW_CATALOG_ERROR_SYNTAX,
                    _("%s: %s: a catalogue must be a JSON object, not %s"),
-                   cat->source, "$", root == NULL ? _("empty") : describe_node (root));
+                   cat->source, "$", root == NULL ? C_("catalogue", "empty") : describe_node (root));
       return FALSE;
     }
 
@@ -1337,10 +1345,10 @@ catalog_parse (const char  *source,
 
   if (!parse_json (cat, data, length, &root, error) ||
       !parse_hall (cat, root, error) ||
-      !parse_entries (cat, root, "departments", _("department id"), cat->departments,
+      !parse_entries (cat, root, "departments", C_("catalogue", "department id"), cat->departments,
                       cat->department_ids, error) ||
-      !parse_entries (cat, root, "documents", _("document id"), cat->documents, cat->document_ids,
-                      error) ||
+      !parse_entries (cat, root, "documents", C_("catalogue", "document id"), cat->documents,
+                      cat->document_ids, error) ||
       !parse_services (cat, root, error) ||
       !parse_windows (cat, root, error))
     return NULL;
