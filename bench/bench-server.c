@@ -368,6 +368,10 @@ board_message_cb (SoupWebsocketConnection *conn,
   const char *window;
   gint64 now = g_get_monotonic_time ();
 
+  /* Only calls matter here; skip parsing the rest, which would load this client more than
+   * the server. */
+  if (g_strstr_len (g_bytes_get_data (message, NULL), g_bytes_get_size (message), "\"call\"") == NULL)
+    return;
   if (!json_parser_load_from_data (parser, g_bytes_get_data (message, NULL), g_bytes_get_size (message), NULL))
     return;
   event = json_node_get_object (json_parser_get_root (parser));

@@ -265,16 +265,41 @@ client_online_cb (OwClient         *client,
 
 /* Reading the window */
 
+/* A read of the window or the ticket, and the action count when it was sent. */
+typedef struct
+{
+  OwCounterSession *self;
+  guint             serial;
+} ResyncData;
+
+static ResyncData *
+resync_data_new (OwCounterSession *self)
+{
+  ResyncData *data = g_new0 (ResyncData, 1);
+
+  data->self = g_object_ref (self);
+  data->serial = self->act_serial;
+  return data;
+}
+
 static void
 ticket_cb (GObject      *source,
            GAsyncResult *result,
-           gpointer      data)
+           gpointer      user_data)
 {
-  g_autoptr(OwCounterSession) self = data;
+  ResyncData *data = user_data;
+  g_autoptr(OwCounterSession) self = data->self;
+  guint serial = data->serial;
   g_autoptr(JsonObject) ticket = NULL;
   g_autoptr(GError) error = NULL;
 
+  g_free (data);
   ticket = ow_client_request_finish (OW_CLIENT (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  /* An action since this read was sent makes it stale. */
+  if (serial != self->act_serial || self->busy)
+    return;
   if (ticket != NULL && self->ticket != NULL &&
       g_strcmp0 (json_object_get_string_member_with_default (ticket, "number", NULL),
                  json_object_get_string_member_with_default (self->ticket, "number", NULL)) == 0)
@@ -299,12 +324,6 @@ resync_done (OwCounterSession *self)
       schedule_resync (self);
     }
 }
-
-typedef struct
-{
-  OwCounterSession *self;
-  guint             serial;
-} ResyncData;
 
 static void
 window_cb (GObject      *source,
@@ -352,7 +371,7 @@ window_cb (GObject      *source,
            self->token != NULL)
     {
       ow_client_get_ticket_async (self->client, self->token, self->cancellable, ticket_cb,
-                                  g_object_ref (self));
+                                  resync_data_new (self));
     }
   else
     {
@@ -373,7 +392,6 @@ static gboolean
 resync_cb (gpointer data)
 {
   OwCounterSession *self = data;
-  ResyncData *resync;
 
   self->resync_source = 0;
   /* A read sent while an action is in flight may be answered before or after the action
@@ -386,10 +404,8 @@ resync_cb (gpointer data)
       return G_SOURCE_REMOVE;
     }
   self->resync_running = TRUE;
-  resync = g_new0 (ResyncData, 1);
-  resync->self = g_object_ref (self);
-  resync->serial = self->act_serial;
-  ow_client_get_window_async (self->client, self->window_id, self->cancellable, window_cb, resync);
+  ow_client_get_window_async (self->client, self->window_id, self->cancellable, window_cb,
+                              resync_data_new (self));
   return G_SOURCE_REMOVE;
 }
 

@@ -14,6 +14,7 @@
 #endif
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 struct _OwCounterWindow
 {
