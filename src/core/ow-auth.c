@@ -449,6 +449,20 @@ ow_auth_logout (OwHall               *hall,
       goto fail;
     }
   ow_db_release (g_steal_pointer (&stmt));
+
+  /* The window is closed once its staff sign out: boards show it unstaffed. */
+  if (identity->window != NULL)
+    {
+      stmt = ow_db_prepare (db, "UPDATE windows SET staff = NULL WHERE id = ?1 AND staff = ?2", error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_text (stmt, 1, identity->window, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, identity->id, -1, SQLITE_STATIC);
+      if (!ow_db_step_done (db, stmt, error))
+        goto fail;
+      ow_db_release (g_steal_pointer (&stmt));
+    }
+
   json_object_set_string_member (details, "staff", identity->id);
   if (!log_event (hall, actor, identity->window, "logout", details, error))
     goto fail;
