@@ -120,6 +120,7 @@ struct _OwServer
 
   GQueue       pending;        /* Op * */
   GPtrArray   *running;        /* the batch the writer thread is committing, or NULL */
+  gint64       batch_started;
 
   GPtrArray   *subscribers;    /* Subscriber * */
   gint64       broadcast_seq;  /* the newest event handed to live subscribers */
@@ -900,6 +901,8 @@ batch_done_cb (GObject      *source,
 
   self->batches++;
   self->batched_ops += batch->len;
+  g_debug ("batch of %u committed in %.1f ms", batch->len,
+           (g_get_monotonic_time () - self->batch_started) / 1000.0);
 
   /* Durable now: answer, then tell the subscribers, then start what gathered meanwhile. */
   for (guint i = 0; i < batch->len; i++)
@@ -923,6 +926,7 @@ flush_pending (OwServer *self)
   while (batch->len < BATCH_MAX && !g_queue_is_empty (&self->pending))
     g_ptr_array_add (batch, g_queue_pop_head (&self->pending));
   self->running = g_ptr_array_ref (batch);
+  self->batch_started = g_get_monotonic_time ();
 
   task = g_task_new (self, NULL, batch_done_cb, NULL);
   g_task_set_source_tag (task, flush_pending);
