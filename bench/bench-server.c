@@ -236,6 +236,7 @@ typedef struct
   int     index;       /* kiosk or window number */
   gint64  sent;
   int     phase;       /* window: 0 call, 1 complete */
+  guint   timer;       /* a pending pause, removed when the run ends */
 } Actor;
 
 static void kiosk_next (Actor *actor);
@@ -251,6 +252,7 @@ pace_delay (Bench *bench)
 static gboolean
 kiosk_retry_cb (gpointer data)
 {
+  ((Actor *) data)->timer = 0;
   kiosk_next (data);
   return G_SOURCE_REMOVE;
 }
@@ -273,7 +275,7 @@ kiosk_done_cb (GObject      *source,
       bench->ops++;
     }
   if (bench->pace_ms > 0)
-    g_timeout_add (pace_delay (bench), kiosk_retry_cb, actor);
+    actor->timer = g_timeout_add (pace_delay (bench), kiosk_retry_cb, actor);
   else
     kiosk_next (actor);
 }
@@ -297,6 +299,7 @@ kiosk_next (Actor *actor)
 static gboolean
 window_retry_cb (gpointer data)
 {
+  ((Actor *) data)->timer = 0;
   window_next (data);
   return G_SOURCE_REMOVE;
 }
@@ -330,11 +333,11 @@ window_done_cb (GObject      *source,
   else
     {
       /* Nobody waiting: a clerk looks again after a moment, not in a busy loop. */
-      g_timeout_add (g_random_int_range (100, 300), window_retry_cb, actor);
+      actor->timer = g_timeout_add (g_random_int_range (100, 300), window_retry_cb, actor);
       return;
     }
   if (bench->pace_ms > 0)
-    g_timeout_add (pace_delay (bench), window_retry_cb, actor);
+    actor->timer = g_timeout_add (pace_delay (bench), window_retry_cb, actor);
   else
     window_next (actor);
 }
@@ -490,12 +493,12 @@ run_load (const char *dir,
   g_timeout_add_seconds (opt_seconds, stop_cb, &bench);
   for (int k = 0; k < opt_kiosks; k++)
     {
-      kiosks[k] = (Actor) { &bench, k + 1, 0, 0 };
+      kiosks[k] = (Actor) { &bench, k + 1, 0, 0, 0 };
       kiosk_next (&kiosks[k]);
     }
   for (int w = 0; w < opt_windows; w++)
     {
-      windows[w] = (Actor) { &bench, w + 1, 0, 0 };
+      windows[w] = (Actor) { &bench, w + 1, 0, 0, 0 };
       window_next (&windows[w]);
     }
   while (!bench.stopping || bench.in_flight > 0)
@@ -541,6 +544,10 @@ run_load (const char *dir,
   g_free (bench.kiosk_token);
   g_free (bench.board_token);
   g_free (bench.url);
+  for (int k = 0; k < opt_kiosks; k++)
+    g_clear_handle_id (&kiosks[k].timer, g_source_remove);
+  for (int w = 0; w < opt_windows; w++)
+    g_clear_handle_id (&windows[w].timer, g_source_remove);
   g_free (kiosks);
   g_free (windows);
   g_clear_object (&bench.session);

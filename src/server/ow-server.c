@@ -23,6 +23,7 @@
  * write, one commit, as before.  An acknowledged operation is always on disk. */
 
 #define BODY_MAX (64 * 1024)
+#define LISTEN_BACKLOG 1024
 #define JSON_DEPTH_MAX 32
 #define BATCH_MAX 512
 #define FEED_CHUNK 256
@@ -2115,6 +2116,7 @@ ow_server_start (OwServer  *self,
 {
   g_autofree char *host = NULL;
   g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GSocket) socket = NULL;
   GSList *uris;
   guint16 port;
 
@@ -2129,7 +2131,15 @@ ow_server_start (OwServer  *self,
                    "--listen: '%s' is not an IP address", host);
       return FALSE;
     }
-  if (!soup_server_listen (self->soup, address, self->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
+  /* Our own socket, for its backlog: GLib's default of 10 drops the SYNs of a hall's counters
+   * reconnecting together, and each dropped one waits a second before it tries again. */
+  socket = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return FALSE;
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  if (!g_socket_bind (socket, address, TRUE, error) || !g_socket_listen (socket, error) ||
+      !soup_server_listen_socket (self->soup, socket, self->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
     return FALSE;
 
   uris = soup_server_get_uris (self->soup);
