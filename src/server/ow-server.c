@@ -89,6 +89,7 @@ struct _Op
   guint              status;
   JsonNode          *result;
   GError            *error;
+  gint64             queued_at;
 };
 
 typedef struct
@@ -121,6 +122,7 @@ struct _OwServer
 
   GQueue       pending;        /* Op * */
   GPtrArray   *running;        /* the batch the writer thread is committing, or NULL */
+  GArray      *op_times;       /* ms from queueing a write to answering it (double) */
   gint64       batch_started;
 
   GPtrArray   *subscribers;    /* Subscriber * */
@@ -135,6 +137,15 @@ struct _OwServer
 G_DEFINE_FINAL_TYPE (OwServer, ow_server, G_TYPE_OBJECT)
 
 static void flush_pending (OwServer *self);
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
 static void broadcast (OwServer *self);
 
 /* Responses */
@@ -640,6 +651,7 @@ op_submit (OwServer *self,
            Op       *op)
 {
   soup_server_message_pause (op->msg);
+  op->queued_at = g_get_monotonic_time ();
   g_queue_push_tail (&self->pending, op);
   flush_pending (self);
 }
@@ -907,7 +919,13 @@ batch_done_cb (GObject      *source,
 
   /* Durable now: answer, then tell the subscribers, then start what gathered meanwhile. */
   for (guint i = 0; i < batch->len; i++)
-    op_respond (g_ptr_array_index (batch, i));
+    {
+      Op *op = g_ptr_array_index (batch, i);
+      double ms = (g_get_monotonic_time () - op->queued_at) / 1000.0;
+
+      g_array_append_val (self->op_times, ms);
+      op_respond (op);
+    }
   broadcast (self);
   flush_pending (self);
 }
@@ -2011,6 +2029,7 @@ ow_server_finalize (GObject *object)
   OwServer *self = OW_SERVER (object);
 
   g_clear_pointer (&self->subscribers, g_ptr_array_unref);
+  g_clear_pointer (&self->op_times, g_array_unref);
   g_free (self->listen);
   g_free (self->url);
   G_OBJECT_CLASS (ow_server_parent_class)->finalize (object);
@@ -2030,6 +2049,7 @@ ow_server_init (OwServer *self)
 {
   g_queue_init (&self->pending);
   g_queue_init (&self->logins);
+  self->op_times = g_array_new (FALSE, FALSE, sizeof (double));
   self->subscribers = g_ptr_array_new_with_free_func ((GDestroyNotify) subscriber_free);
 }
 
@@ -2190,4 +2210,12 @@ ow_server_stop (OwServer *self)
   if (self->batches > 0)
     g_message ("group commit: %" G_GUINT64_FORMAT " batches, %.1f writes per commit on average",
                self->batches, (double) self->batched_ops / self->batches);
+  if (self->op_times->len > 0)
+    {
+      g_array_sort (self->op_times, compare_doubles);
+      g_message ("writes from queued to answered: p50 %.2f ms, p99 %.2f ms",
+                 g_array_index (self->op_times, double, self->op_times->len / 2),
+                 g_array_index (self->op_times, double, self->op_times->len * 99 / 100));
+      g_array_set_size (self->op_times, 0);
+    }
 }
