@@ -254,9 +254,6 @@ ow_db_open (const char  *path,
                    error))
     return NULL;
 
-  if (g_getenv ("OW_DB_EXTRA_PRAGMAS") != NULL && !ow_db_exec (self, g_getenv ("OW_DB_EXTRA_PRAGMAS"), error))
-    return NULL;
-
   if (!ow_db_migrate (self, error))
     return NULL;
 
