@@ -148,28 +148,6 @@ localized (JsonNode   *name,
   return "";
 }
 
-static const char *
-state_label (const char *state)
-{
-  if (g_strcmp0 (state, "waiting") == 0)
-    return _("waiting");
-  if (g_strcmp0 (state, "called") == 0)
-    return _("called");
-  if (g_strcmp0 (state, "serving") == 0)
-    return _("being served");
-  if (g_strcmp0 (state, "completed") == 0)
-    return _("completed");
-  if (g_strcmp0 (state, "no_show") == 0)
-    return _("no-show");
-  if (g_strcmp0 (state, "returned") == 0)
-    return _("returned for missing documents");
-  if (g_strcmp0 (state, "cancelled") == 0)
-    return _("cancelled");
-  if (g_strcmp0 (state, "expired") == 0)
-    return _("expired");
-  return state;
-}
-
 static void
 print_ticket_text (Cli        *cli,
                    JsonObject *ticket)
@@ -178,7 +156,7 @@ print_ticket_text (Cli        *cli,
 
   g_print ("%s  %s\n", json_object_get_string_member (ticket, "number"),
            localized (json_object_get_member (ticket, "service_name"), cli->lang));
-  g_print ("  %s: %s\n", _("State"), state_label (state));
+  g_print ("  %s: %s\n", _("State"), ow_hall_state_label (state));
   if (!json_object_get_null_member (ticket, "step_name"))
     g_print ("  %s: %s (%" G_GINT64_FORMAT "/%u)\n", _("Step"),
              localized (json_object_get_member (ticket, "step_name"), cli->lang),
@@ -485,7 +463,7 @@ print_window_text (Cli        *cli,
     g_print ("%s  ", _("paused"));
   if (!json_object_get_null_member (window, "ticket"))
     g_print (_("has %s (%s)"), json_object_get_string_member (window, "ticket"),
-             state_label (json_object_get_string_member (window, "ticket_state")));
+             ow_hall_state_label (json_object_get_string_member (window, "ticket_state")));
   else
     g_print ("%s", _("free"));
   g_print (_("  %lld waiting\n"), (long long) json_object_get_int_member (window, "waiting"));

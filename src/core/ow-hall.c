@@ -1610,9 +1610,9 @@ validate_missing (OwHall              *self,
   return TRUE;
 }
 
-/* A ticket state as the words a message shows; the same words the command-line tool uses. */
-static const char *
-state_label (const char *state)
+/* A ticket state ("no_show") as the translated words people read ("no-show"). */
+const char *
+ow_hall_state_label (const char *state)
 {
   if (g_strcmp0 (state, "waiting") == 0)
     return _("waiting");
@@ -1731,7 +1731,7 @@ ow_hall_window_act (OwHall              *self,
              * state such as "being served". */
             g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_WINDOW_BUSY,
                          _("window '%s' still has %s (%s): complete, return, transfer or mark it "
-                           "no-show first"), window, t->number, state_label (t->state));
+                           "no-show first"), window, t->number, ow_hall_state_label (t->state));
             goto fail;
           }
         if (!next_for_window (self, window, &next_id, error))
@@ -2076,7 +2076,7 @@ ow_hall_reenter_ticket (OwHall         *self,
     {
       /* Translators: a ticket number such as "A001" and its state such as "waiting". */
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_WRONG_STATE,
-                   _("%s is %s: only a returned ticket can re-enter"), t->number, state_label (t->state));
+                   _("%s is %s: only a returned ticket can re-enter"), t->number, ow_hall_state_label (t->state));
       goto fail;
     }
   /* 补正 done: the citizen comes back ahead of ordinary tickets, behind the green channel. */
@@ -2122,7 +2122,7 @@ ow_hall_cancel_ticket (OwHall         *self,
     {
       /* Translators: a ticket number such as "A001" and its state such as "completed". */
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_WRONG_STATE,
-                   _("%s is %s: only an open ticket can be cancelled"), t->number, state_label (t->state));
+                   _("%s is %s: only an open ticket can be cancelled"), t->number, ow_hall_state_label (t->state));
       goto fail;
     }
   json_object_set_string_member (details, "from_state", t->state);

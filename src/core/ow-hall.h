@@ -62,6 +62,7 @@ OwClock    *ow_hall_get_clock          (OwHall              *self);
 gboolean    ow_hall_window_action_from_string (const char   *name,
                                         OwWindowAction      *action);
 const char *ow_hall_window_action_to_string   (OwWindowAction action);
+const char *ow_hall_state_label        (const char          *state);
 
 /* Each returns a new TICKET object (see docs/ARCHITECTURE.md) or NULL with @error set. */
 JsonObject *ow_hall_issue_ticket       (OwHall              *self,

@@ -134,29 +134,6 @@ may_rate_state (const char *state)
   return g_strcmp0 (state, "completed") == 0 || g_strcmp0 (state, "returned") == 0;
 }
 
-/* A ticket state as the words a message shows; the same words the command-line tool uses. */
-static const char *
-state_label (const char *state)
-{
-  if (g_strcmp0 (state, "waiting") == 0)
-    return _("waiting");
-  if (g_strcmp0 (state, "called") == 0)
-    return _("called");
-  if (g_strcmp0 (state, "serving") == 0)
-    return _("being served");
-  if (g_strcmp0 (state, "completed") == 0)
-    return _("completed");
-  if (g_strcmp0 (state, "no_show") == 0)
-    return _("no-show");
-  if (g_strcmp0 (state, "returned") == 0)
-    return _("returned for missing documents");
-  if (g_strcmp0 (state, "cancelled") == 0)
-    return _("cancelled");
-  if (g_strcmp0 (state, "expired") == 0)
-    return _("expired");
-  return state;
-}
-
 JsonObject *
 ow_public_ticket (OwHall      *hall,
                   const char  *token,
@@ -318,7 +295,7 @@ ow_public_rate (OwHall         *hall,
     {
       /* Translators: a ticket number such as "A001" and its state such as "waiting". */
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_WRONG_STATE,
-                   _("%s is %s: a ticket is rated after its service"), number, state_label (state));
+                   _("%s is %s: a ticket is rated after its service"), number, ow_hall_state_label (state));
       goto fail;
     }
 
