@@ -24,6 +24,7 @@
 
 #define BODY_MAX (64 * 1024)
 #define LISTEN_BACKLOG 1024
+#define OP_TIMES_KEPT 65536
 #define JSON_DEPTH_MAX 32
 #define BATCH_MAX 512
 #define FEED_CHUNK 256
@@ -122,7 +123,9 @@ struct _OwServer
 
   GQueue       pending;        /* Op * */
   GPtrArray   *running;        /* the batch the writer thread is committing, or NULL */
-  GArray      *op_times;       /* ms from queueing a write to answering it (double) */
+  GArray      *op_times;       /* ms from queueing a write to answering it (double), the
+                                * latest OP_TIMES_KEPT of them: a server runs for months */
+  guint64      op_count;
   gint64       batch_started;
 
   GPtrArray   *subscribers;    /* Subscriber * */
@@ -923,7 +926,11 @@ batch_done_cb (GObject      *source,
       Op *op = g_ptr_array_index (batch, i);
       double ms = (g_get_monotonic_time () - op->queued_at) / 1000.0;
 
-      g_array_append_val (self->op_times, ms);
+      if (self->op_times->len < OP_TIMES_KEPT)
+        g_array_append_val (self->op_times, ms);
+      else
+        g_array_index (self->op_times, double, self->op_count % OP_TIMES_KEPT) = ms;
+      self->op_count++;
       op_respond (op);
     }
   broadcast (self);
