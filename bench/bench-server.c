@@ -470,10 +470,20 @@ worker_main (gpointer data)
   g_source_attach (stop, context);
   g_source_unref (stop);
 
+  /* At a hall's pace people start at random moments within the first pace, not all in the
+   * same millisecond; the closed loop starts everyone at once. */
   for (int k = 0; k < worker->n_kiosks; k++)
-    kiosk_next (&worker->kiosks[k]);
+    if (bench->pace_ms > 0)
+      worker->kiosks[k].timer = add_timeout (g_random_int_range (0, bench->pace_ms), kiosk_retry_cb,
+                                             &worker->kiosks[k]);
+    else
+      kiosk_next (&worker->kiosks[k]);
   for (int w = 0; w < worker->n_windows; w++)
-    window_next (&worker->windows[w]);
+    if (bench->pace_ms > 0)
+      worker->windows[w].timer = add_timeout (g_random_int_range (0, bench->pace_ms), window_retry_cb,
+                                              &worker->windows[w]);
+    else
+      window_next (&worker->windows[w]);
   while (!bench->stopping || bench->in_flight > 0)
     g_main_context_iteration (context, TRUE);
 

@@ -5,6 +5,7 @@
 #include "ow-auth.h"
 #include "ow-catalog.h"
 #include "ow-clock.h"
+#include "ow-checkpointer.h"
 #include "ow-db.h"
 #include "ow-feed.h"
 #include "ow-hall.h"

@@ -111,6 +111,7 @@ struct _OwServer
   OwDb        *writer_db;      /* the writer thread's connection: queued operations */
   OwHall      *writer_hall;
   OwDb        *login_db;       /* the sign-in thread's connection */
+  OwCheckpointer *checkpointer; /* keeps WAL checkpoints out of the writers' commits */
   OwHall      *login_hall;
   GQueue       logins;         /* Login * waiting for the sign-in thread */
   gboolean     login_running;
@@ -2024,6 +2025,8 @@ ow_server_dispose (GObject *object)
   g_clear_object (&self->writer_db);
   g_clear_object (&self->login_hall);
   g_clear_object (&self->login_db);
+  /* After the connections it watches. */
+  g_clear_pointer (&self->checkpointer, ow_checkpointer_free);
   g_clear_object (&self->hall);
   g_clear_object (&self->clock);
   g_clear_object (&self->db);
@@ -2097,6 +2100,11 @@ ow_server_new (const OwServerOptions  *options,
   if (self->login_db == NULL)
     return NULL;
   self->login_hall = ow_hall_new (self->login_db, self->clock);
+  self->checkpointer = ow_checkpointer_new (options->db_path, error);
+  if (self->checkpointer == NULL)
+    return NULL;
+  ow_checkpointer_watch (self->checkpointer, self->writer_db);
+  ow_checkpointer_watch (self->checkpointer, self->login_db);
   self->listen = g_strdup (options->listen != NULL ? options->listen : "127.0.0.1:8080");
   self->group_commit = !options->no_group_commit;
   self->keepalive_s = options->keepalive_s > 0 ? options->keepalive_s : KEEPALIVE_DEFAULT_S;
@@ -2225,4 +2233,6 @@ ow_server_stop (OwServer *self)
                  g_array_index (self->op_times, double, self->op_times->len * 99 / 100));
       g_array_set_size (self->op_times, 0);
     }
+  if (self->checkpointer != NULL)
+    g_message ("background checkpoints: %" G_GUINT64_FORMAT, ow_checkpointer_get_count (self->checkpointer));
 }
