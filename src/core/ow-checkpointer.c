@@ -3,7 +3,8 @@
 
 #include "ow-checkpointer.h"
 
-/* SQLite's own threshold: checkpoint once the log holds this many pages. */
+/* SQLite's own threshold.  A larger one made commits slower here: while the log grows,
+ * every sync also writes the file's new size; once it wraps, it does not. */
 #define CHECKPOINT_PAGES 1000
 
 struct _OwCheckpointer
