@@ -629,6 +629,52 @@ test_queues_and_waiting (HallFixture   *fixture,
   g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (waiting, 1), "waited_s"), ==, 120);
 }
 
+/* The server leaves checkpoints to a thread: the log is copied back while the engine goes on
+ * committing, and nothing is lost. */
+static void
+test_background_checkpoint (HallFixture   *fixture,
+                            gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OwCheckpointer) checkpointer = ow_checkpointer_new (fixture->path, &error);
+  g_autoptr(OwDb) observer = NULL;
+  g_auto(OwAuditVerdict) verdict = { 0 };
+  int issued = 0;
+  gint64 deadline;
+
+  g_assert_no_error (error);
+  ow_checkpointer_watch (checkpointer, fixture->db);
+  g_assert_cmpuint (ow_checkpointer_get_count (checkpointer), ==, 0);
+
+  /* Issue until the log has passed SQLite's threshold of 1000 pages at least once. */
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (ow_checkpointer_get_count (checkpointer) == 0 && g_get_monotonic_time () < deadline)
+    {
+      g_free (issue (fixture, "biz", FALSE));
+      issued++;
+      if (issued % 50 == 0)
+        g_usleep (1000);
+    }
+  g_assert_cmpuint (ow_checkpointer_get_count (checkpointer), >=, 1);
+
+  for (int i = 0; i < 150; i++)
+    g_free (issue (fixture, "biz", FALSE));
+
+  /* Everything is there for a new connection, and the chain holds. */
+  observer = ow_db_open (fixture->path, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(sqlite3_stmt) count = ow_db_prepare (observer, "SELECT count(*) FROM tickets", &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (sqlite3_step (count), ==, SQLITE_ROW);
+    g_assert_cmpint (sqlite3_column_int (count, 0), ==, issued + 150);
+  }
+  g_assert_true (ow_audit_verify (observer, 0, NULL, &verdict, &error));
+  g_assert_no_error (error);
+  g_assert_true (verdict.ok);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -650,6 +696,7 @@ main (int    argc,
   ADD ("/ow/engine/every-change-logged", test_every_change_logged);
   ADD ("/ow/engine/concurrent-processes", test_concurrent_processes);
   ADD ("/ow/engine/queues-waiting", test_queues_and_waiting);
+  ADD ("/ow/engine/background-checkpoint", test_background_checkpoint);
 #undef ADD
 
   return g_test_run ();
