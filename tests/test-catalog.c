@@ -438,7 +438,7 @@ test_extra_keys (Fixture       *fixture,
 
   step1 = replace_once (base_catalog, "\"daily_cap\": 80,",
                         "\"daily_cap\": 80, \"online\": {\"url\": \"https://example.org\"},"
-                        " \"fee_yuan\": 0,");
+                        " \"fee_yuan\": 0, \"alert_waiting\": 25,");
   step2 = replace_once (step1, "\"rules\":", "\"comment\": \"ignored\", \"rules\":");
   text = replace_once (step2, "\"number\": 2,", "\"number\": 2, \"floor\": 1,");
   summary = import_text (fixture, "extra.json", text);
@@ -451,6 +451,10 @@ test_extra_keys (Fixture       *fixture,
   service = json_array_get_object_element (
     json_object_get_array_member (json_node_get_object (exported_node), "services"), 1);
   g_assert_cmpint (json_object_get_int_member (service, "fee_yuan"), ==, 0);
+  /* A modelled key is a column, not an extra, and comes back as it was given. */
+  g_assert_cmpint (json_object_get_int_member (service, "alert_waiting"), ==, 25);
+  g_assert_false (json_object_has_member (json_array_get_object_element (
+    json_object_get_array_member (json_node_get_object (exported_node), "services"), 0), "alert_waiting"));
   g_assert_true (json_object_has_member (service, "online"));
   g_assert_false (json_object_has_member (json_node_get_object (exported_node), "comment"));
 
@@ -633,6 +637,10 @@ static const Rejection rejections[] = {
     "$.rules.no_show_limit", "1 to 9" },
   { "status-url", "\"http://127.0.0.1:8080\"", "\"ftp://127.0.0.1\"", OW_CATALOG_ERROR_INVALID,
     "$.hall.status_base_url", "http://" },
+  { "zero-alert", "\"daily_cap\": 300,", "\"daily_cap\": 300, \"alert_waiting\": 0,",
+    OW_CATALOG_ERROR_INVALID, "$.services[0].alert_waiting", "1 to 9999" },
+  { "text-alert", "\"daily_cap\": 300,", "\"daily_cap\": 300, \"alert_waiting\": \"30\",",
+    OW_CATALOG_ERROR_INVALID, "$.services[0].alert_waiting", "not a string" },
 };
 
 static void

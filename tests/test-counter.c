@@ -6,6 +6,8 @@
 #include "ow-counter-transfer-dialog.h"
 #include "ow-counter-window.h"
 #include "ow-test-server.h"
+
+#include <sqlite3.h>
 #ifdef HAVE_PRINT
 #include "ow-test-cups.h"
 #endif
@@ -1015,6 +1017,50 @@ save_screenshot (Counter    *counter,
 }
 
 static void
+notice_cb (OwCounterSession *session,
+           const char       *message,
+           gboolean          error,
+           GPtrArray        *notices)
+{
+  g_ptr_array_add (notices, g_strdup (message));
+}
+
+static gboolean
+has_notice (GPtrArray *notices)
+{
+  return notices->len > 0;
+}
+
+/* The hall's waiting-count alert reaches the windows that serve the service. */
+static void
+test_waiting_alert (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  TestHall *hall = fixture->hall;
+  Counter *counter = counter_signed_in (hall, "w1", "c1");
+  g_autoptr(GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
+  sqlite3 *db = NULL;
+
+  g_signal_connect (counter->session, "notice", G_CALLBACK (notice_cb), notices);
+  /* The server reads the threshold from the database at each issue. */
+  g_assert_cmpint (sqlite3_open (hall->db, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  g_assert_cmpint (sqlite3_exec (db, "UPDATE services SET alert_waiting = 2 WHERE code = 'biz-reg';"
+                                     "UPDATE services SET alert_waiting = 1 WHERE code = 'stats-report'",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  json_object_unref (issue (hall, "biz-reg", FALSE));
+  json_object_unref (issue (hall, "stats-report", FALSE));   /* alerts, but w1 does not serve it */
+  json_object_unref (issue (hall, "biz-reg", FALSE));
+  wait_until (has_notice, notices);
+  g_assert_cmpuint (notices->len, ==, 1);
+  g_assert_cmpstr (notices->pdata[0], ==, "排队提醒：个体工商户登记 已有 2 人等候");
+  counter_free (counter);
+}
+
+
+static void
 test_screenshots (Fixture       *fixture,
                   gconstpointer  data)
 {
@@ -1096,6 +1142,7 @@ main (int    argc,
   ADD ("/ow/counter/keyboard", test_keyboard);
   ADD ("/ow/counter/double-call", test_double_call);
   ADD ("/ow/counter/figures-restart", test_figures_restart);
+  ADD ("/ow/counter/waiting-alert", test_waiting_alert);
 #ifdef HAVE_PRINT
   ADD ("/ow/counter/reprint", test_reprint);
 #endif

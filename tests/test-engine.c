@@ -675,6 +675,84 @@ test_background_checkpoint (HallFixture   *fixture,
   g_assert_true (verdict.ok);
 }
 
+static gint64
+count_events (HallFixture *fixture,
+              const char  *action)
+{
+  g_autoptr(sqlite3_stmt) stmt = ow_db_prepare (fixture->db, "SELECT count(*) FROM events WHERE action = ?1", NULL);
+
+  sqlite3_bind_text (stmt, 1, action, -1, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  return sqlite3_column_int64 (stmt, 0);
+}
+
+static JsonObject *
+queue_of (JsonArray  *queues,
+          const char *step)
+{
+  for (guint i = 0; i < json_array_get_length (queues); i++)
+    if (g_str_equal (json_object_get_string_member (json_array_get_object_element (queues, i), "step"), step))
+      return json_array_get_object_element (queues, i);
+  g_assert_not_reached ();
+}
+
+/* DOMAIN.md: a service's waiting-count alert threshold.  The log says it once when issuing
+ * makes that many of the service's tickets wait (at any of its steps), again only after the
+ * queue has fallen below it. */
+static void
+test_waiting_alert (HallFixture   *fixture,
+                    gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) queues = NULL;
+  g_autoptr(JsonArray) later = NULL;
+  g_autoptr(sqlite3_stmt) last = NULL;
+  JsonObject *review;
+
+  g_assert_true (ow_db_exec (fixture->db, "UPDATE services SET alert_waiting = 3 WHERE code = 'biz'", NULL));
+
+  g_free (issue (fixture, "biz", FALSE));
+  g_free (issue (fixture, "stat", FALSE));   /* another service does not count */
+  g_free (issue (fixture, "biz", FALSE));
+  g_assert_cmpint (count_events (fixture, "alert"), ==, 0);
+  g_free (issue (fixture, "biz", FALSE));
+  g_assert_cmpint (count_events (fixture, "alert"), ==, 1);
+  g_free (issue (fixture, "biz", FALSE));
+  g_assert_cmpint (count_events (fixture, "alert"), ==, 1);
+
+  last = ow_db_prepare (fixture->db, "SELECT actor, details FROM events WHERE action = 'alert'", NULL);
+  g_assert_cmpint (sqlite3_step (last), ==, SQLITE_ROW);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (last, 0), ==, "system");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (last, 1), ==,
+                   "{\"service\":\"biz\",\"waiting\":3,\"threshold\":3}");
+  ow_db_release (g_steal_pointer (&last));
+
+  queues = ow_hall_list_queues (fixture->hall, &error);
+  g_assert_no_error (error);
+  review = queue_of (queues, "biz/review");
+  g_assert_cmpint (json_object_get_int_member (review, "service_waiting"), ==, 4);
+  g_assert_cmpint (json_object_get_int_member (review, "alert_waiting"), ==, 3);
+  g_assert_true (json_object_get_boolean_member (review, "alert"));
+  g_assert_true (json_object_get_null_member (queue_of (queues, "stat/report"), "alert_waiting"));
+  g_assert_false (json_object_get_boolean_member (queue_of (queues, "stat/report"), "alert"));
+
+  /* A001 moves on to acceptance and still waits for the service; then it is called at w2,
+   * and w1 serves A002 (statistics) and calls A003. */
+  assert_cmpstr_free (act (fixture, "w1", OW_WINDOW_CALL, NULL), "A001");
+  g_free (act (fixture, "w1", OW_WINDOW_COMPLETE, NULL));
+  assert_cmpstr_free (act (fixture, "w2", OW_WINDOW_CALL, NULL), "A001");
+  assert_cmpstr_free (act (fixture, "w1", OW_WINDOW_CALL, NULL), "A002");
+  g_free (act (fixture, "w1", OW_WINDOW_COMPLETE, NULL));
+  assert_cmpstr_free (act (fixture, "w1", OW_WINDOW_CALL, NULL), "A003");
+  later = ow_hall_list_queues (fixture->hall, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (json_object_get_int_member (queue_of (later, "biz/review"), "service_waiting"), ==, 2);
+  g_assert_false (json_object_get_boolean_member (queue_of (later, "biz/review"), "alert"));
+
+  g_free (issue (fixture, "biz", FALSE));
+  g_assert_cmpint (count_events (fixture, "alert"), ==, 2);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -697,6 +775,7 @@ main (int    argc,
   ADD ("/ow/engine/concurrent-processes", test_concurrent_processes);
   ADD ("/ow/engine/queues-waiting", test_queues_and_waiting);
   ADD ("/ow/engine/background-checkpoint", test_background_checkpoint);
+  ADD ("/ow/engine/waiting-alert", test_waiting_alert);
 #undef ADD
 
   return g_test_run ();

@@ -30,7 +30,7 @@
 /* The keys of a service entry that the schema models; any other key goes to services.extra. */
 static const char * const service_keys[] = {
   "code", "prefix", "department", "name", "daily_cap", "hours", "green_channel", "documents",
-  "steps",
+  "steps", "alert_waiting",
 };
 
 typedef struct
@@ -56,6 +56,7 @@ typedef struct
   const char *department;
   char       *name;
   gint64      daily_cap;
+  gint64      alert_waiting;  /* 0: no alert */
   char       *hours;          /* compact JSON array */
   gboolean    green_channel;
   char       *documents;      /* compact JSON array */
@@ -1026,6 +1027,11 @@ parse_service (Catalog     *cat,
       !parse_hours (cat, object, path, &service->hours, error))
     return FALSE;
 
+  /* Optional: how many waiting tickets of this service raise an alert. */
+  if (json_object_has_member (object, "alert_waiting") &&
+      !member_whole (cat, object, path, "alert_waiting", 1, 9999, &service->alert_waiting, error))
+    return FALSE;
+
   if (!member (cat, object, path, "green_channel", TRUE, C_("catalogue", "true or false"),
                &green_node, &green_path, error) ||
       !node_boolean (cat, green_node, green_path, &service->green_channel, error))
@@ -1433,14 +1439,14 @@ write_services (OwDb     *db,
 
       stmt = ow_db_prepare (db,
                             "INSERT INTO services (code, prefix, department, name, daily_cap,"
-                            " hours, green_channel, documents, extra, ord, active)"
-                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1)"
+                            " hours, green_channel, documents, extra, ord, active, alert_waiting)"
+                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11)"
                             " ON CONFLICT (code) DO UPDATE SET prefix = excluded.prefix,"
                             " department = excluded.department, name = excluded.name,"
                             " daily_cap = excluded.daily_cap, hours = excluded.hours,"
                             " green_channel = excluded.green_channel,"
                             " documents = excluded.documents, extra = excluded.extra,"
-                            " ord = excluded.ord, active = 1",
+                            " ord = excluded.ord, active = 1, alert_waiting = excluded.alert_waiting",
                             error);
       if (stmt == NULL)
         return FALSE;
@@ -1457,6 +1463,7 @@ write_services (OwDb     *db,
       else
         sqlite3_bind_null (stmt, 9);
       sqlite3_bind_int64 (stmt, 10, i);
+      sqlite3_bind_int64 (stmt, 11, service->alert_waiting);
       if (!ow_db_step_done (db, stmt, error))
         return FALSE;
     }
@@ -2147,7 +2154,7 @@ export_services (OwDb         *db,
 
   stmt = ow_db_prepare (db,
                         "SELECT code, prefix, department, name, daily_cap, hours, green_channel,"
-                        " documents, extra FROM services WHERE active = 1 ORDER BY ord",
+                        " documents, extra, alert_waiting FROM services WHERE active = 1 ORDER BY ord",
                         error);
   if (stmt == NULL)
     return FALSE;
@@ -2174,6 +2181,11 @@ export_services (OwDb         *db,
         return FALSE;
       json_builder_set_member_name (builder, "green_channel");
       json_builder_add_boolean_value (builder, sqlite3_column_int (stmt, 6) != 0);
+      if (sqlite3_column_int64 (stmt, 9) > 0)
+        {
+          json_builder_set_member_name (builder, "alert_waiting");
+          json_builder_add_int_value (builder, sqlite3_column_int64 (stmt, 9));
+        }
       if (!add_json_member (builder, "documents", ow_db_column_text (stmt, 7), error) ||
           !export_steps (db, builder, code, error))
         return FALSE;

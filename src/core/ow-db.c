@@ -13,6 +13,7 @@
 static const char *migrations[] = {
   "/org/onewindow/db/001-initial.sql",
   "/org/onewindow/db/002-server.sql",
+  "/org/onewindow/db/003-alerts.sql",
 };
 
 struct _OwDb

@@ -961,6 +961,40 @@ first_step (OwHall      *self,
   return TRUE;
 }
 
+/* The hall's waiting-count alert (DOMAIN.md): when a new ticket makes @threshold of the
+ * service's tickets wait, the log says so once, and every board and supervisor hears it.  It
+ * sounds again only after the queue has fallen below the threshold and filled up again. */
+static gboolean
+check_waiting_alert (OwHall      *self,
+                     const char  *service,
+                     int          threshold,
+                     GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(JsonObject) details = NULL;
+  gint64 waiting;
+
+  stmt = ow_db_prepare (self->db,
+                        "SELECT count(*) FROM tickets WHERE state = 'waiting'"
+                        " AND step IN (SELECT id FROM steps WHERE service = ?1)",
+                        error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, service, -1, SQLITE_STATIC);
+  if (ow_db_step_row (self->db, stmt, error) != SQLITE_ROW)
+    return FALSE;
+  waiting = sqlite3_column_int64 (stmt, 0);
+  ow_db_release (g_steal_pointer (&stmt));
+  if (waiting != threshold)
+    return TRUE;
+
+  details = json_object_new ();
+  json_object_set_string_member (details, "service", service);
+  json_object_set_int_member (details, "waiting", waiting);
+  json_object_set_int_member (details, "threshold", threshold);
+  return log_event (self, NULL, NULL, NULL, "alert", details, error);
+}
+
 JsonObject *
 ow_hall_issue_ticket (OwHall         *self,
                       const OwActor  *actor,
@@ -976,7 +1010,7 @@ ow_hall_issue_ticket (OwHall         *self,
   g_autofree char *hours = NULL;
   g_autofree char *step = NULL;
   gint64 now;
-  int cap, seq = 1, rc;
+  int cap, alert_waiting, seq = 1, rc;
   gboolean green_allowed;
 
   g_return_val_if_fail (OW_IS_HALL (self), NULL);
@@ -994,7 +1028,7 @@ ow_hall_issue_ticket (OwHall         *self,
     goto fail;
 
   stmt = ow_db_prepare (self->db,
-                        "SELECT prefix, daily_cap, hours, green_channel FROM services"
+                        "SELECT prefix, daily_cap, hours, green_channel, alert_waiting FROM services"
                         " WHERE code = ?1 AND active",
                         error);
   if (stmt == NULL)
@@ -1012,6 +1046,7 @@ ow_hall_issue_ticket (OwHall         *self,
   cap = sqlite3_column_int (stmt, 1);
   hours = column_dup (stmt, 2);
   green_allowed = sqlite3_column_int (stmt, 3);
+  alert_waiting = sqlite3_column_int (stmt, 4);
   ow_db_release (g_steal_pointer (&stmt));
 
   if (green && !green_allowed)
@@ -1131,7 +1166,8 @@ ow_hall_issue_ticket (OwHall         *self,
 
     if (!open_visit (self, t, step, now, error) ||
         !ow_stats_record (self->db, t->day, &record, error) ||
-        !log_event (self, actor, NULL, t, "issue", details, error))
+        !log_event (self, actor, NULL, t, "issue", details, error) ||
+        (alert_waiting > 0 && !check_waiting_alert (self, service, alert_waiting, error)))
       goto fail;
   }
 
@@ -1289,7 +1325,10 @@ ow_hall_list_queues (OwHall  *self,
                         " (SELECT count(*) FROM tickets t WHERE t.state = 'waiting' AND t.step = s.id"
                         "   AND t.green),"
                         " (SELECT min(t.queued_at) FROM tickets t WHERE t.state = 'waiting' AND t.step = s.id),"
-                        " (SELECT json_group_array (window) FROM window_steps ws WHERE ws.step = s.id)"
+                        " (SELECT json_group_array (window) FROM window_steps ws WHERE ws.step = s.id),"
+                        " v.alert_waiting,"
+                        " (SELECT count(*) FROM tickets t WHERE t.state = 'waiting'"
+                        "   AND t.step IN (SELECT id FROM steps WHERE service = s.service))"
                         " FROM steps s JOIN services v ON v.code = s.service"
                         " WHERE s.active ORDER BY v.ord, s.position",
                         error);
@@ -1311,6 +1350,15 @@ ow_hall_list_queues (OwHall  *self,
       json_object_set_int_member (queue, "oldest_wait_s",
                                   oldest > 0 ? (ow_clock_now (self->clock) - oldest) / G_USEC_PER_SEC : 0);
       json_object_set_member (queue, "windows", json_from_text (ow_db_column_text (stmt, 7)));
+      /* The service's alert threshold counts its tickets at all its steps. */
+      json_object_set_int_member (queue, "service_waiting", sqlite3_column_int64 (stmt, 9));
+      if (sqlite3_column_int (stmt, 8) > 0)
+        json_object_set_int_member (queue, "alert_waiting", sqlite3_column_int (stmt, 8));
+      else
+        json_object_set_null_member (queue, "alert_waiting");
+      json_object_set_boolean_member (queue, "alert",
+                                      sqlite3_column_int (stmt, 8) > 0 &&
+                                      sqlite3_column_int64 (stmt, 9) >= sqlite3_column_int (stmt, 8));
       json_array_add_object_element (queues, queue);
     }
   if (rc < 0)

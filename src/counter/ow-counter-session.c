@@ -197,6 +197,58 @@ event_day (JsonObject *event)
   return time != NULL ? g_date_time_format (time, "%Y-%m-%d") : NULL;
 }
 
+static JsonObject *find_in (OwCounterSession *self,
+                            const char       *array,
+                            const char       *key,
+                            const char       *value);
+
+/* Whether this window serves a step of @service. */
+static gboolean
+serves_service (OwCounterSession *self,
+                JsonObject       *service)
+{
+  JsonObject *window = find_in (self, "windows", "id", self->window_id);
+  JsonArray *window_steps, *steps;
+
+  if (window == NULL || service == NULL ||
+      !json_object_has_member (window, "steps") || !json_object_has_member (service, "steps"))
+    return FALSE;
+  window_steps = json_object_get_array_member (window, "steps");
+  steps = json_object_get_array_member (service, "steps");
+  for (guint i = 0; i < json_array_get_length (steps); i++)
+    {
+      const char *step = json_object_get_string_member_with_default (json_array_get_object_element (steps, i),
+                                                                     "id", "");
+
+      for (guint j = 0; j < json_array_get_length (window_steps); j++)
+        if (g_strcmp0 (json_array_get_string_element (window_steps, j), step) == 0)
+          return TRUE;
+    }
+  return FALSE;
+}
+
+/* The hall's waiting-count alert, for the windows that can do something about it. */
+static void
+announce_alert (OwCounterSession *self,
+                JsonObject       *details)
+{
+  JsonObject *service;
+  g_autofree char *message = NULL;
+
+  if (details == NULL)
+    return;
+  service = find_in (self, "services", "code", json_object_get_string_member_with_default (details, "service", NULL));
+  if (!serves_service (self, service))
+    return;
+  /* Translators: a service's name and how many of its tickets wait, now that the hall's
+   * alert threshold is reached. */
+  message = g_strdup_printf (ngettext ("Queue alert: %s, %d person waiting", "Queue alert: %s, %d people waiting",
+                                       json_object_get_int_member_with_default (details, "waiting", 0)),
+                             ow_appkit_localized (json_object_get_member (service, "name"), NULL),
+                             (int) json_object_get_int_member_with_default (details, "waiting", 0));
+  notice (self, TRUE, message);
+}
+
 static void
 event_cb (OwClient         *client,
           JsonObject       *event,
@@ -240,6 +292,8 @@ event_cb (OwClient         *client,
             }
         }
     }
+  if (g_str_equal (action, "alert"))
+    announce_alert (self, json_object_get_object_member (event, "details"));
   save_state (self);
 
   /* Anything about a ticket may change this window's queues; a burst costs one refresh. */

@@ -966,6 +966,7 @@ flush_pending (OwServer *self)
 static const char *public_details[] = {
   "step", "next_step", "from_step", "to_step", "to_window", "target_window", "from_state",
   "recalls", "no_shows", "limit", "ended", "service", "green", "waited_s", "service_s", "over_s",
+  "waiting", "threshold",
 };
 
 static JsonObject *
