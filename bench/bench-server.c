@@ -14,7 +14,7 @@
  * By default it runs both phases with and without group commit.
  *
  *   bench-server [--windows 200] [--kiosks 20] [--boards 10] [--seconds 5] [--pace-ms 1000]
- *                [--only-group] */
+ *                [--only-group] [--closed-only] */
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -35,6 +35,7 @@ static int opt_boards = 10;
 static int opt_seconds = 5;
 static int opt_pace_ms = 1000;
 static gboolean opt_only_group = FALSE;
+static gboolean opt_closed_only = FALSE;
 
 typedef struct
 {
@@ -680,6 +681,7 @@ main (int    argc,
     { "seconds", 0, 0, G_OPTION_ARG_INT, &opt_seconds, "Seconds of load per run (5)", "S" },
     { "pace-ms", 0, 0, G_OPTION_ARG_INT, &opt_pace_ms, "Think time of the latency phase (1000)", "MS" },
     { "only-group", 0, 0, G_OPTION_ARG_NONE, &opt_only_group, "Skip the runs without group commit", NULL },
+    { "closed-only", 0, 0, G_OPTION_ARG_NONE, &opt_closed_only, "Skip the paced (latency) phases", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- load the hall server on loopback");
@@ -708,11 +710,13 @@ main (int    argc,
   raw = raw_commit_rate (dir);
   printf ("raw durable commit rate (WAL, synchronous=FULL, %s): %.0f commits/s\n", dir, raw);
   opt_pace_ms = CLAMP (opt_pace_ms, 10, 60000);
-  run_load (dir, server, cli, TRUE, opt_pace_ms, raw);
+  if (!opt_closed_only)
+    run_load (dir, server, cli, TRUE, opt_pace_ms, raw);
   run_load (dir, server, cli, TRUE, 0, raw);
   if (!opt_only_group)
     {
-      run_load (dir, server, cli, FALSE, opt_pace_ms, raw);
+      if (!opt_closed_only)
+        run_load (dir, server, cli, FALSE, opt_pace_ms, raw);
       run_load (dir, server, cli, FALSE, 0, raw);
     }
   printf ("\n(databases left in %s)\n", dir);

@@ -154,10 +154,12 @@ test_hall_start_server (TestHall *hall)
 
   g_assert_nonnull (server);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  /* Three HTTP threads whatever the machine: requests and event streams land on different
+   * ones, so every test also checks that they answer and broadcast for each other. */
   hall->server = g_subprocess_launcher_spawn (launcher, &error,
                                               server, "--db", hall->db,
                                               "--listen", hall->listen != NULL ? hall->listen : "127.0.0.1:0",
-                                              "--keepalive", "1", NULL);
+                                              "--keepalive", "1", "--http-threads", "3", NULL);
   g_assert_no_error (error);
   lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (hall->server));
   line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);

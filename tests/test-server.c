@@ -960,6 +960,50 @@ test_events_resume (void)
   stream_close (super);
 }
 
+/* Requests and event streams spread over the server's HTTP threads (the harness starts
+ * three): every stream sees every event, in order, whichever thread took the request. */
+static void
+test_events_across_threads (void)
+{
+  enum { N_STREAMS = 6, N_CLIENTS = 6, ROUNDS = 4 };
+  Stream *streams[N_STREAMS];
+  SoupSession *clients[N_CLIENTS];
+  SoupSession *shared = hall->session;
+  gint64 start = head_seq ();
+
+  for (guint i = 0; i < N_STREAMS; i++)
+    {
+      streams[i] = stream_open (hall->board, start, NULL);
+      g_assert_no_error (streams[i]->error);
+    }
+  /* Each client its own connection, as each kiosk is its own machine. */
+  for (guint i = 0; i < N_CLIENTS; i++)
+    clients[i] = soup_session_new_with_options ("timeout", 30, NULL);
+  for (guint r = 0; r < ROUNDS; r++)
+    for (guint i = 0; i < N_CLIENTS; i++)
+      {
+        hall->session = clients[i];
+        g_free (issue_token (hall, "pension-enrol", NULL));
+      }
+  hall->session = shared;
+
+  for (guint i = 0; i < N_STREAMS; i++)
+    {
+      stream_wait (streams[i], N_CLIENTS * ROUNDS);
+      g_assert_cmpuint (streams[i]->events->len, ==, N_CLIENTS * ROUNDS);
+      for (guint j = 0; j < streams[i]->events->len; j++)
+        {
+          JsonObject *event = g_ptr_array_index (streams[i]->events, j);
+
+          g_assert_cmpint (json_object_get_int_member (event, "seq"), ==, start + 1 + j);
+          g_assert_cmpstr (json_object_get_string_member (event, "action"), ==, "issue");
+        }
+      stream_close (streams[i]);
+    }
+  for (guint i = 0; i < N_CLIENTS; i++)
+    g_object_unref (clients[i]);
+}
+
 /* Many windows calling at once never get the same ticket. */
 
 typedef struct
@@ -1323,6 +1367,7 @@ main (int    argc,
   g_test_add_func ("/ow/server/bad-input", test_bad_input);
   g_test_add_func ("/ow/server/status-page", test_status_page);
   g_test_add_func ("/ow/server/events-resume", test_events_resume);
+  g_test_add_func ("/ow/server/events-across-threads", test_events_across_threads);
   g_test_add_func ("/ow/server/concurrent-calls", test_concurrent_calls);
   g_test_add_func ("/ow/server/kill9", test_kill9);
 

@@ -467,9 +467,59 @@ json_from_text (const char *text)
   return node != NULL ? node : json_node_new (JSON_NODE_NULL);
 }
 
+/* json_node_copy () shares objects, arrays and values, whose reference counts are not
+ * atomic: a result handed to another thread (the server answers on its HTTP threads while
+ * the writer goes on) must share nothing with what stays here. */
+static JsonNode *
+json_node_deep_copy (JsonNode *node)
+{
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonNode *copy = json_node_new (JSON_NODE_OBJECT);
+      JsonObject *object = json_object_new ();
+      JsonObjectIter iter;
+      const char *name;
+      JsonNode *member;
+
+      json_object_iter_init_ordered (&iter, json_node_get_object (node));
+      while (json_object_iter_next_ordered (&iter, &name, &member))
+        json_object_set_member (object, name, json_node_deep_copy (member));
+      json_node_take_object (copy, object);
+      return copy;
+    }
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonNode *copy = json_node_new (JSON_NODE_ARRAY);
+      JsonArray *source = json_node_get_array (node);
+      JsonArray *array = json_array_sized_new (json_array_get_length (source));
+
+      for (guint i = 0; i < json_array_get_length (source); i++)
+        json_array_add_element (array, json_node_deep_copy (json_array_get_element (source, i)));
+      json_node_take_array (copy, array);
+      return copy;
+    }
+  /* Even a string is shared by json_node_copy (), through a counted JsonValue. */
+  if (JSON_NODE_HOLDS_VALUE (node))
+    {
+      JsonNode *copy = json_node_new (JSON_NODE_VALUE);
+      GType type = json_node_get_value_type (node);
+
+      if (type == G_TYPE_STRING)
+        json_node_set_string (copy, json_node_get_string (node));
+      else if (type == G_TYPE_INT64)
+        json_node_set_int (copy, json_node_get_int (node));
+      else if (type == G_TYPE_DOUBLE)
+        json_node_set_double (copy, json_node_get_double (node));
+      else
+        json_node_set_boolean (copy, json_node_get_boolean (node));
+      return copy;
+    }
+  return json_node_new (JSON_NODE_NULL);
+}
+
 /* Catalogue names ({"zh_CN": ..., "en": ...}) appear in every ticket and window object.
- * Parsing them once per text is safe across processes: the key is the text itself.  The
- * copies share the parsed object, which nobody modifies. */
+ * Parsing them once per text is safe across processes: the key is the text itself.  Each
+ * result gets its own deep copy. */
 static JsonNode *
 name_node (OwHall     *self,
            const char *text)
@@ -484,7 +534,7 @@ name_node (OwHall     *self,
       node = json_from_text (text);
       g_hash_table_insert (self->names, g_strdup (text), node);
     }
-  return json_node_copy (node);
+  return json_node_deep_copy (node);
 }
 
 static void
@@ -597,8 +647,10 @@ ticket_to_json (OwHall       *self,
   set_time_or_null (self, object, "called_at", t->called_at);
   set_time_or_null (self, object, "started_at", t->started_at);
   set_time_or_null (self, object, "ended_at", t->ended_at);
-  json_object_set_member (object, "missing", t->missing != NULL ? json_from_text (t->missing)
-                                                               : json_node_init_array (json_node_alloc (), json_array_new ()));
+  if (t->missing != NULL)
+    json_object_set_member (object, "missing", json_from_text (t->missing));
+  else
+    json_object_set_array_member (object, "missing", json_array_new ());
 
   names = ow_db_prepare (self->db,
                          "SELECT s.name, s.prefix, w.number, w.name FROM services s"

@@ -47,6 +47,7 @@ main (int    argc,
   g_autofree char *tls_key = NULL;
   gboolean no_group_commit = FALSE;
   int keepalive = 0;
+  int http_threads = 0;
   OwServerOptions options = { 0 };
   GOptionEntry entries[] = {
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The hall database", "PATH" },
@@ -55,6 +56,7 @@ main (int    argc,
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, "TLS private key (PEM)", "FILE" },
     { "no-group-commit", 0, 0, G_OPTION_ARG_NONE, &no_group_commit, "Commit every write on its own", NULL },
     { "keepalive", 0, 0, G_OPTION_ARG_INT, &keepalive, "Seconds between WebSocket pings (default 20)", "S" },
+    { "http-threads", 0, 0, G_OPTION_ARG_INT, &http_threads, "Threads answering HTTP (default: one per processor, at most 4)", "N" },
     { NULL }
   };
 
@@ -68,7 +70,7 @@ main (int    argc,
       g_printerr ("onewindow-server: %s\n", error->message);
       return 2;
     }
-  if (db == NULL || argc > 1 || keepalive < 0 || keepalive > 3600)
+  if (db == NULL || argc > 1 || keepalive < 0 || keepalive > 3600 || http_threads < 0 || http_threads > 16)
     {
       g_printerr ("usage: onewindow-server --db PATH --listen HOST:PORT [--tls-cert FILE --tls-key FILE]\n");
       return 2;
@@ -80,6 +82,7 @@ main (int    argc,
   options.tls_key = tls_key;
   options.no_group_commit = no_group_commit;
   options.keepalive_s = (guint) keepalive;
+  options.http_threads = (guint) http_threads;
 
   server = ow_server_new (&options, &error);
   if (server == NULL || !ow_server_start (server, &error))

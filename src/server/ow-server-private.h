@@ -16,7 +16,8 @@ char       *ow_server_page_message    (const char  *lang,
                                        const char  *text);
 /* "zh_CN" or "en", from an Accept-Language header (NULL allowed). */
 const char *ow_server_pick_language   (const char  *accept_language);
-/* Makes gettext translate into @lang from now on (the server is single-threaded). */
+/* Makes gettext translate into @lang from now on.  Process-wide: callers hold a lock from
+ * this call until their text is made. */
 void        ow_server_use_language    (const char  *lang);
 
 G_END_DECLS

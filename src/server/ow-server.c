@@ -9,18 +9,23 @@
 #include <libsoup/soup.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <errno.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 
 /* The hall server: one process owns the hall's database and answers kiosks, counters, boards
  * and the audit app over HTTP/JSON, plus a WebSocket that streams the audit log.
  *
- * It is single-threaded.  Reads run in the request handler.  Writes are queued and run
- * together when the main loop has read every request that arrived meanwhile: one outer
- * transaction, each operation in its own savepoint (so one failing operation leaves the
- * others alone), one durable COMMIT, and only then the responses and the events.  Under
- * load many writes share one fsync (group commit); with one request in flight it is one
- * write, one commit, as before.  An acknowledged operation is always on disk. */
+ * HTTP runs on several front threads, each with its own main context, libsoup server and
+ * read connection; the kernel spreads the connections over them (SO_REUSEPORT).  With one
+ * main loop, GLib's polling of 230 connections' sources took most of a core.  Reads run in
+ * the request handler.  Writes from every front go to one writer thread, which runs what
+ * gathered while it was busy together: one outer transaction, each operation in its own
+ * savepoint (so one failing operation leaves the others alone), one durable COMMIT, and only
+ * then the responses and the events, each front answering its own requests.  Under load
+ * many writes share one fsync (group commit); with one request in flight it is one write,
+ * one commit.  An acknowledged operation is always on disk. */
 
 #define BODY_MAX (64 * 1024)
 #define LISTEN_BACKLOG 1024
@@ -32,6 +37,8 @@
 #define KEEPALIVE_DEFAULT_S 20
 #define POLL_INTERVAL_MS 1000
 #define MISSING_MAX 64
+#define FRONTS_DEFAULT_MAX 4
+#define FRONTS_MAX 16
 #define TEXT_MAX 500
 
 typedef enum
@@ -56,6 +63,7 @@ typedef enum
 } Filter;
 
 typedef struct _Op Op;
+typedef struct _Front Front;
 typedef JsonNode *(*OpFunc) (OwServer  *self,
                              Op        *op,
                              guint     *status,
@@ -64,6 +72,7 @@ typedef JsonNode *(*OpFunc) (OwServer  *self,
 /* A queued write and, after the batch, its outcome. */
 struct _Op
 {
+  Front             *front;      /* answers on its thread */
   SoupServerMessage *msg;
   gulong             disconnected_id;
   gboolean           gone;
@@ -95,52 +104,75 @@ struct _Op
 
 typedef struct
 {
-  OwServer                *server;
+  Front                   *front;
   SoupWebsocketConnection *conn;
   Filter                   filter;
   gint64                   next_seq;
 } Subscriber;
 
+/* One HTTP thread.  Everything here is touched by its thread only, except what the
+ * server's lock guards. */
+struct _Front
+{
+  OwServer     *server;
+  GMainContext *context;
+  GMainLoop    *loop;
+  GThread      *thread;
+  SoupServer   *soup;
+  GSocket      *socket;         /* listening, shared port */
+  OwDb         *db;             /* reads, and staff changes */
+  OwHall       *hall;
+
+  GPtrArray    *subscribers;    /* Subscriber * */
+  gint64        broadcast_seq;  /* the newest event handed to live subscribers */
+  GSource      *catchup_source;
+  GSource      *poll_source;
+
+  /* Guarded by the server's lock. */
+  GQueue        answered;       /* Op * committed (or failed), to answer here */
+  gboolean      wake_pending;   /* a front_wake_cb is on its way */
+
+  /* Start-up handshake with ow_server_start (). */
+  gboolean      started;
+  GError       *start_error;
+};
+
 struct _OwServer
 {
   GObject      parent_instance;
 
-  OwDb        *db;             /* the main thread's connection: reads, sign-ins */
   OwClock     *clock;
-  OwHall      *hall;
   OwDb        *writer_db;      /* the writer thread's connection: queued operations */
   OwHall      *writer_hall;
   OwDb        *login_db;       /* the sign-in thread's connection */
-  OwCheckpointer *checkpointer; /* keeps WAL checkpoints out of the writers' commits */
   OwHall      *login_hall;
-  GQueue       logins;         /* Login * waiting for the sign-in thread */
-  gboolean     login_running;
-  SoupServer  *soup;
+  OwCheckpointer *checkpointer; /* keeps WAL checkpoints out of the writers' commits */
+  GThreadPool *logins;         /* one sign-in at a time */
+  char        *db_path;
   char        *listen;
   char        *url;
-  gboolean     tls;
+  GTlsCertificate *certificate;
   gboolean     group_commit;
   guint        keepalive_s;
+  guint        n_fronts;
+  GPtrArray   *fronts;         /* Front * */
 
+  GMutex       lock;           /* guards what follows, and the fronts' answered queues */
+  GCond        wake;           /* the writer: work, or stop */
+  GCond        idle;           /* the writer has nothing queued or running */
+  GThread     *writer;
+  gboolean     writer_busy;
+  gboolean     writer_stopping;
   GQueue       pending;        /* Op * */
-  GPtrArray   *running;        /* the batch the writer thread is committing, or NULL */
-  GArray      *op_times;       /* ms from queueing a write to answering it (double), the
+  GArray      *op_times;       /* ms from queueing a write to its commit (double), the
                                 * latest OP_TIMES_KEPT of them: a server runs for months */
   guint64      op_count;
-  gint64       batch_started;
-
-  GPtrArray   *subscribers;    /* Subscriber * */
-  gint64       broadcast_seq;  /* the newest event handed to live subscribers */
-  guint        catchup_source;
-  guint        poll_source;
-
   guint64      batches;
   guint64      batched_ops;
 };
 
 G_DEFINE_FINAL_TYPE (OwServer, ow_server, G_TYPE_OBJECT)
 
-static void flush_pending (OwServer *self);
 
 static int
 compare_doubles (gconstpointer a,
@@ -150,7 +182,7 @@ compare_doubles (gconstpointer a,
 
   return (x > y) - (x < y);
 }
-static void broadcast (OwServer *self);
+static void broadcast (Front *front);
 
 /* Responses */
 
@@ -325,7 +357,7 @@ role_of (const OwAuthIdentity *identity)
 /* Checks the bearer token against @allowed.  Returns FALSE, with the response set, when the
  * request may not go on.  A public endpoint ignores any token. */
 static gboolean
-authorize (OwServer           *self,
+authorize (Front              *front,
            SoupServerMessage  *msg,
            Role                allowed,
            OwAuthIdentity    **out_identity)
@@ -346,7 +378,7 @@ authorize (OwServer           *self,
       respond_error (msg, 401, "unauthorized", "this needs a token: Authorization: Bearer TOKEN");
       return FALSE;
     }
-  identity = ow_auth_lookup (self->hall, header + 7, &error);
+  identity = ow_auth_lookup (front->hall, header + 7, &error);
   if (identity == NULL)
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
@@ -631,13 +663,14 @@ op_disconnected_cb (SoupServerMessage *msg,
 }
 
 static Op *
-op_new (OwServer          *self,
+op_new (Front             *front,
         SoupServerMessage *msg,
         OpFunc             func,
         OwAuthIdentity    *identity)
 {
   Op *op = g_new0 (Op, 1);
 
+  op->front = front;
   op->msg = g_object_ref (msg);
   op->func = func;
   op->identity = identity;
@@ -649,15 +682,20 @@ op_new (OwServer          *self,
 
 /* Queues @op; the response waits until the batch holding it has committed.  When the writer
  * thread is idle the operation starts at once, alone; while a batch commits, the operations
- * arriving meanwhile gather into the next one (group commit without added delay). */
+ * arriving meanwhile, from every front, gather into the next one (group commit without added
+ * delay). */
 static void
-op_submit (OwServer *self,
-           Op       *op)
+op_submit (Front *front,
+           Op    *op)
 {
+  OwServer *self = front->server;
+
   soup_server_message_pause (op->msg);
   op->queued_at = g_get_monotonic_time ();
+  g_mutex_lock (&self->lock);
   g_queue_push_tail (&self->pending, op);
-  flush_pending (self);
+  g_cond_signal (&self->wake);
+  g_mutex_unlock (&self->lock);
 }
 
 static JsonNode *
@@ -896,69 +934,112 @@ run_batch (OwServer  *self,
     }
 }
 
+static gboolean front_wake_cb (gpointer data);
+
+/* Makes every front answer what it has been handed and broadcast what is new.  Called with
+ * the lock held. */
 static void
-batch_thread (GTask        *task,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
+wake_fronts_locked (OwServer *self)
 {
-  run_batch (source_object, task_data);
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
-batch_done_cb (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  OwServer *self = OW_SERVER (source);
-  g_autoptr(GPtrArray) batch = g_steal_pointer (&self->running);
-
-  g_assert (batch == g_task_get_task_data (G_TASK (result)));
-
-  self->batches++;
-  self->batched_ops += batch->len;
-  g_debug ("batch of %u committed in %.1f ms", batch->len,
-           (g_get_monotonic_time () - self->batch_started) / 1000.0);
-
-  /* Durable now: answer, then tell the subscribers, then start what gathered meanwhile. */
-  for (guint i = 0; i < batch->len; i++)
+  for (guint i = 0; i < self->fronts->len; i++)
     {
-      Op *op = g_ptr_array_index (batch, i);
-      double ms = (g_get_monotonic_time () - op->queued_at) / 1000.0;
+      Front *front = g_ptr_array_index (self->fronts, i);
+      GSource *source;
 
-      if (self->op_times->len < OP_TIMES_KEPT)
-        g_array_append_val (self->op_times, ms);
-      else
-        g_array_index (self->op_times, double, self->op_count % OP_TIMES_KEPT) = ms;
-      self->op_count++;
-      op_respond (op);
+      if (front->wake_pending || front->context == NULL)
+        continue;
+      front->wake_pending = TRUE;
+      /* Always through the front's loop, even from its own thread: the lock is held here. */
+      source = g_idle_source_new ();
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, front_wake_cb, front, NULL);
+      g_source_attach (source, front->context);
+      g_source_unref (source);
     }
-  broadcast (self);
-  flush_pending (self);
 }
 
-/* Hands the pending operations to the writer thread, unless it is busy: then they wait for
- * the batch in progress, which starts them when it is done. */
 static void
-flush_pending (OwServer *self)
+wake_fronts (OwServer *self)
 {
-  g_autoptr(GTask) task = NULL;
-  GPtrArray *batch;
+  g_mutex_lock (&self->lock);
+  wake_fronts_locked (self);
+  g_mutex_unlock (&self->lock);
+}
 
-  if (self->running != NULL || g_queue_is_empty (&self->pending))
-    return;
+/* The writer thread: takes everything queued, runs it as one batch, hands each operation
+ * back to its front, and starts again with what gathered meanwhile. */
+static gpointer
+writer_main (gpointer data)
+{
+  OwServer *self = data;
 
-  batch = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
-  while (batch->len < BATCH_MAX && !g_queue_is_empty (&self->pending))
-    g_ptr_array_add (batch, g_queue_pop_head (&self->pending));
-  self->running = g_ptr_array_ref (batch);
-  self->batch_started = g_get_monotonic_time ();
+  g_mutex_lock (&self->lock);
+  for (;;)
+    {
+      g_autoptr(GPtrArray) batch = NULL;
+      gint64 done;
 
-  task = g_task_new (self, NULL, batch_done_cb, NULL);
-  g_task_set_source_tag (task, flush_pending);
-  g_task_set_task_data (task, batch, (GDestroyNotify) g_ptr_array_unref);
-  g_task_run_in_thread (task, batch_thread);
+      while (g_queue_is_empty (&self->pending) && !self->writer_stopping)
+        g_cond_wait (&self->wake, &self->lock);
+      if (g_queue_is_empty (&self->pending))
+        break;
+
+      batch = g_ptr_array_new ();
+      while (batch->len < BATCH_MAX && !g_queue_is_empty (&self->pending))
+        g_ptr_array_add (batch, g_queue_pop_head (&self->pending));
+      self->writer_busy = TRUE;
+      g_mutex_unlock (&self->lock);
+
+      run_batch (self, batch);
+
+      /* Durable now: each front answers its own, then tells its subscribers. */
+      done = g_get_monotonic_time ();
+      g_mutex_lock (&self->lock);
+      self->batches++;
+      self->batched_ops += batch->len;
+      for (guint i = 0; i < batch->len; i++)
+        {
+          Op *op = g_ptr_array_index (batch, i);
+          double ms = (done - op->queued_at) / 1000.0;
+
+          if (self->op_times->len < OP_TIMES_KEPT)
+            g_array_append_val (self->op_times, ms);
+          else
+            g_array_index (self->op_times, double, self->op_count % OP_TIMES_KEPT) = ms;
+          self->op_count++;
+          g_queue_push_tail (&op->front->answered, op);
+        }
+      wake_fronts_locked (self);
+      self->writer_busy = FALSE;
+      if (g_queue_is_empty (&self->pending))
+        g_cond_broadcast (&self->idle);
+    }
+  g_mutex_unlock (&self->lock);
+  return NULL;
+}
+
+/* On a front's thread: answers the operations the writer has finished, then broadcasts. */
+static gboolean
+front_wake_cb (gpointer data)
+{
+  Front *front = data;
+  OwServer *self = front->server;
+  GQueue answered = G_QUEUE_INIT;
+  Op *op;
+
+  g_mutex_lock (&self->lock);
+  answered = front->answered;
+  g_queue_init (&front->answered);
+  front->wake_pending = FALSE;
+  g_mutex_unlock (&self->lock);
+
+  while ((op = g_queue_pop_head (&answered)) != NULL)
+    {
+      op_respond (op);
+      op_free (op);
+    }
+  broadcast (front);
+  return G_SOURCE_REMOVE;
 }
 
 /* Event stream */
@@ -1034,20 +1115,20 @@ subscriber_open (Subscriber *sub)
 static gboolean
 catchup_cb (gpointer data)
 {
-  OwServer *self = data;
+  Front *front = data;
   gboolean behind = FALSE;
 
-  for (guint i = 0; i < self->subscribers->len; i++)
+  for (guint i = 0; i < front->subscribers->len; i++)
     {
-      Subscriber *sub = g_ptr_array_index (self->subscribers, i);
+      Subscriber *sub = g_ptr_array_index (front->subscribers, i);
       g_autoptr(JsonArray) events = NULL;
       g_autoptr(GError) error = NULL;
       gint64 missing;
 
-      if (!subscriber_open (sub) || sub->next_seq > self->broadcast_seq)
+      if (!subscriber_open (sub) || sub->next_seq > front->broadcast_seq)
         continue;
-      missing = self->broadcast_seq - sub->next_seq + 1;
-      events = ow_feed_read (self->db, sub->next_seq - 1, MIN (missing, FEED_CHUNK), &error);
+      missing = front->broadcast_seq - sub->next_seq + 1;
+      events = ow_feed_read (front->db, sub->next_seq - 1, MIN (missing, FEED_CHUNK), &error);
       if (events == NULL)
         {
           g_warning ("cannot read the audit log: %s", error->message);
@@ -1062,36 +1143,47 @@ catchup_cb (gpointer data)
           sub->next_seq = json_object_get_int_member (event, "seq") + 1;
         }
       if (json_array_get_length (events) == 0)
-        sub->next_seq = self->broadcast_seq + 1;
-      behind |= sub->next_seq <= self->broadcast_seq;
+        sub->next_seq = front->broadcast_seq + 1;
+      behind |= sub->next_seq <= front->broadcast_seq;
     }
 
   if (behind)
     return G_SOURCE_CONTINUE;
-  self->catchup_source = 0;
+  g_clear_pointer (&front->catchup_source, g_source_unref);
   return G_SOURCE_REMOVE;
 }
 
-static void
-schedule_catchup (OwServer *self)
+/* Sources go to the front's own context, never to the global default one. */
+static GSource *
+front_attach (Front       *front,
+              GSource     *source,
+              GSourceFunc  func)
 {
-  if (self->catchup_source == 0)
-    self->catchup_source = g_idle_add_full (G_PRIORITY_DEFAULT, catchup_cb, self, NULL);
+  g_source_set_callback (source, func, front, NULL);
+  g_source_attach (source, front->context);
+  return source;
+}
+
+static void
+schedule_catchup (Front *front)
+{
+  if (front->catchup_source == NULL)
+    front->catchup_source = front_attach (front, g_idle_source_new (), catchup_cb);
 }
 
 /* Hands every event after broadcast_seq to the subscribers that are up to date.  The others
  * catch up from the database in order, so each sees every event once, in sequence. */
 static void
-broadcast (OwServer *self)
+broadcast (Front *front)
 {
-  gint64 head = ow_audit_head_seq (self->db);
+  gint64 head = ow_audit_head_seq (front->db);
 
-  while (self->broadcast_seq < head)
+  while (front->broadcast_seq < head)
     {
       g_autoptr(JsonArray) events = NULL;
       g_autoptr(GError) error = NULL;
 
-      events = ow_feed_read (self->db, self->broadcast_seq, FEED_CHUNK, &error);
+      events = ow_feed_read (front->db, front->broadcast_seq, FEED_CHUNK, &error);
       if (events == NULL)
         {
           g_warning ("cannot read the audit log: %s", error->message);
@@ -1105,9 +1197,9 @@ broadcast (OwServer *self)
           gint64 seq = json_object_get_int_member (event, "seq");
           char *texts[N_FILTERS] = { NULL };
 
-          for (guint j = 0; j < self->subscribers->len; j++)
+          for (guint j = 0; j < front->subscribers->len; j++)
             {
-              Subscriber *sub = g_ptr_array_index (self->subscribers, j);
+              Subscriber *sub = g_ptr_array_index (front->subscribers, j);
 
               if (sub->next_seq != seq || !subscriber_open (sub))
                 continue;
@@ -1118,7 +1210,7 @@ broadcast (OwServer *self)
             }
           for (guint f = 0; f < N_FILTERS; f++)
             g_free (texts[f]);
-          self->broadcast_seq = seq;
+          front->broadcast_seq = seq;
         }
     }
 }
@@ -1135,7 +1227,7 @@ static void
 subscriber_closed_cb (SoupWebsocketConnection *conn,
                       Subscriber              *sub)
 {
-  g_ptr_array_remove_fast (sub->server->subscribers, sub);
+  g_ptr_array_remove_fast (sub->front->subscribers, sub);
 }
 
 static void
@@ -1153,7 +1245,8 @@ websocket_cb (SoupServer              *server,
               SoupWebsocketConnection *conn,
               gpointer                 data)
 {
-  OwServer *self = data;
+  Front *front = data;
+  OwServer *self = front->server;
   OwAuthIdentity *identity = g_object_get_data (G_OBJECT (msg), "ow-identity");
   gint64 *since = g_object_get_data (G_OBJECT (msg), "ow-since");
   Subscriber *sub;
@@ -1161,11 +1254,11 @@ websocket_cb (SoupServer              *server,
 
   g_return_if_fail (identity != NULL && since != NULL);
 
-  broadcast (self);
+  broadcast (front);
 
   role = role_of (identity);
   sub = g_new0 (Subscriber, 1);
-  sub->server = self;
+  sub->front = front;
   sub->conn = g_object_ref (conn);
   sub->filter = (role & (ROLE_SUPERVISOR | ROLE_ADMIN)) ? FILTER_FULL
                 : (role & ROLE_COUNTER) ? FILTER_STAFF : FILTER_PUBLIC;
@@ -1173,9 +1266,9 @@ websocket_cb (SoupServer              *server,
   soup_websocket_connection_set_keepalive_interval (conn, self->keepalive_s);
   soup_websocket_connection_set_max_incoming_payload_size (conn, 4096);
   g_signal_connect (conn, "closed", G_CALLBACK (subscriber_closed_cb), sub);
-  g_ptr_array_add (self->subscribers, sub);
-  if (sub->next_seq <= self->broadcast_seq)
-    schedule_catchup (self);
+  g_ptr_array_add (front->subscribers, sub);
+  if (sub->next_seq <= front->broadcast_seq)
+    schedule_catchup (front);
 }
 
 /* Runs when the headers are in, before any body is read: refuses big bodies early, and
@@ -1187,7 +1280,7 @@ early_cb (SoupServer        *server,
           GHashTable        *query,
           gpointer           data)
 {
-  OwServer *self = data;
+  Front *front = data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   GSocket *socket = soup_server_message_get_socket (msg);
   goffset length;
@@ -1216,11 +1309,11 @@ early_cb (SoupServer        *server,
       OwAuthIdentity *identity = NULL;
       guint64 since = 0;
 
-      if (!authorize (self, msg, ROLE_ANY, &identity))
+      if (!authorize (front, msg, ROLE_ANY, &identity))
         return;
       g_object_set_data_full (G_OBJECT (msg), "ow-identity", identity,
                               (GDestroyNotify) ow_auth_identity_free);
-      gint64 head = ow_audit_head_seq (self->db);
+      gint64 head = ow_audit_head_seq (front->db);
       gint64 *value;
       char head_text[32];
 
@@ -1249,9 +1342,14 @@ early_cb (SoupServer        *server,
 
 /* Handlers */
 
+/* Pages are translated by switching the process's language (LANGUAGE), so the fronts take
+ * turns: from the switch until the page is rendered, no other front renders one. */
+static GMutex page_language_lock;
+
 /* A sign-in, checked in the sign-in thread. */
 typedef struct
 {
+  Front             *front;
   SoupServerMessage *msg;
   char              *staff;
   char              *pin;
@@ -1278,62 +1376,42 @@ login_free (Login *login)
   g_free (login);
 }
 
-static void start_login (OwServer *self);
-
-static void
-login_thread (GTask        *task,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
+/* Back on the front that received the sign-in. */
+static gboolean
+login_done_cb (gpointer data)
 {
-  OwServer *self = source_object;
-  Login *login = task_data;
-  OwActor actor = { login->actor, login->terminal };
-
-  login->result = ow_auth_login (self->login_hall, &actor, login->staff, login->pin, login->window,
-                                 &login->error);
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
-login_done_cb (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  OwServer *self = OW_SERVER (source);
-  Login *login = g_task_get_task_data (G_TASK (result));
+  Login *login = data;
 
   if (login->result == NULL)
     respond_gerror (login->msg, login->error);
   else
     respond_object (login->msg, 200, login->result);
   soup_server_message_unpause (login->msg);
-  self->login_running = FALSE;
-  broadcast (self);
-  start_login (self);
+  /* The sign-in (or the lockout) is in the log: every front's subscribers hear of it. */
+  wake_fronts (login->front->server);
+  return G_SOURCE_REMOVE;
 }
 
+/* The sign-in thread (a pool of one). */
 static void
-start_login (OwServer *self)
+login_thread (gpointer data,
+              gpointer user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  Login *login;
+  OwServer *self = user_data;
+  Login *login = data;
+  OwActor actor = { login->actor, login->terminal };
 
-  if (self->login_running || g_queue_is_empty (&self->logins))
-    return;
-  login = g_queue_pop_head (&self->logins);
-  self->login_running = TRUE;
-  task = g_task_new (self, NULL, login_done_cb, NULL);
-  g_task_set_source_tag (task, start_login);
-  g_task_set_task_data (task, login, (GDestroyNotify) login_free);
-  g_task_run_in_thread (task, login_thread);
+  login->result = ow_auth_login (self->login_hall, &actor, login->staff, login->pin, login->window,
+                                 &login->error);
+  g_main_context_invoke_full (login->front->context, G_PRIORITY_DEFAULT, login_done_cb, login,
+                              (GDestroyNotify) login_free);
 }
 
 /* Signing in runs on its own thread and connection, one at a time, neither in a batch nor
- * on the main loop: the PIN check spends tens of milliseconds in argon2id on purpose, and
+ * on an HTTP thread: the PIN check spends tens of milliseconds in argon2id on purpose, and
  * locking an account must commit even when the sign-in fails. */
 static void
-handle_login (OwServer          *self,
+handle_login (Front             *front,
               SoupServerMessage *msg)
 {
   g_autoptr(JsonObject) body = parse_body (msg, TRUE);
@@ -1346,6 +1424,7 @@ handle_login (OwServer          *self,
       !member_string (msg, body, "window", FALSE, 64, &window))
     return;
   login = g_new0 (Login, 1);
+  login->front = front;
   login->msg = g_object_ref (msg);
   login->staff = g_strdup (staff);
   login->pin = g_strdup (pin);
@@ -1353,12 +1432,11 @@ handle_login (OwServer          *self,
   login->actor = g_strconcat ("staff:", staff, NULL);
   login->terminal = request_terminal (msg);
   soup_server_message_pause (msg);
-  g_queue_push_tail (&self->logins, login);
-  start_login (self);
+  g_thread_pool_push (front->server->logins, login, NULL);
 }
 
 static void
-handle_issue (OwServer          *self,
+handle_issue (Front             *front,
               SoupServerMessage *msg,
               OwAuthIdentity    *identity)
 {
@@ -1375,15 +1453,15 @@ handle_issue (OwServer          *self,
       ow_auth_identity_free (identity);
       return;
     }
-  op = op_new (self, msg, run_issue, identity);
+  op = op_new (front, msg, run_issue, identity);
   op->service = g_strdup (service);
   op->green = green;
   op->green_category = green ? g_strdup (category) : NULL;
-  op_submit (self, op);
+  op_submit (front, op);
 }
 
 static void
-handle_window_action (OwServer          *self,
+handle_window_action (Front             *front,
                       SoupServerMessage *msg,
                       OwAuthIdentity    *identity,
                       const char        *window,
@@ -1421,18 +1499,18 @@ handle_window_action (OwServer          *self,
       ow_auth_identity_free (identity);
       return;
     }
-  op = op_new (self, msg, run_window, identity);
+  op = op_new (front, msg, run_window, identity);
   op->window = g_strdup (window);
   op->action = action;
   op->reason = g_strdup (reason);
   op->to_step = g_strdup (to_step);
   op->to_window = g_strdup (to_window);
   op->missing = missing;
-  op_submit (self, op);
+  op_submit (front, op);
 }
 
 static void
-handle_rating (OwServer          *self,
+handle_rating (Front             *front,
                SoupServerMessage *msg,
                const char        *token)
 {
@@ -1445,15 +1523,15 @@ handle_rating (OwServer          *self,
       !member_int (msg, body, "level", OW_RATING_MIN, OW_RATING_MAX, &level) ||
       !member_string (msg, body, "comment", FALSE, OW_RATING_COMMENT_MAX, &comment))
     return;
-  op = op_new (self, msg, run_rate, NULL);
+  op = op_new (front, msg, run_rate, NULL);
   op->token = g_strdup (token);
   op->level = (int) level;
   op->comment = g_strdup (comment);
-  op_submit (self, op);
+  op_submit (front, op);
 }
 
 static void
-handle_form_rating (OwServer          *self,
+handle_form_rating (Front             *front,
                     SoupServerMessage *msg,
                     const char        *token)
 {
@@ -1474,22 +1552,23 @@ handle_form_rating (OwServer          *self,
     {
       const char *lang = ow_server_pick_language (
         soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Accept-Language"));
+      g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&page_language_lock);
 
       ow_server_use_language (lang);
       respond_html (msg, 400, ow_server_page_message (lang, _("Rating not recorded"),
                                                       _("Please choose one of the five levels.")));
       return;
     }
-  op = op_new (self, msg, run_rate, NULL);
+  op = op_new (front, msg, run_rate, NULL);
   op->token = g_strdup (token);
   op->level = (int) level;
   op->comment = g_strdup (comment);
   op->redirect = g_strdup_printf ("/t/%s", token);
-  op_submit (self, op);
+  op_submit (front, op);
 }
 
 static void
-handle_status_page (OwServer          *self,
+handle_status_page (Front             *front,
                     SoupServerMessage *msg,
                     const char        *token)
 {
@@ -1497,12 +1576,13 @@ handle_status_page (OwServer          *self,
     soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Accept-Language"));
   g_autoptr(JsonObject) ticket = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&page_language_lock);
 
   ow_server_use_language (lang);
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Content-Language",
                                 g_str_equal (lang, "zh_CN") ? "zh-CN" : "en");
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Vary", "Accept-Language");
-  ticket = ow_public_ticket (self->hall, token, &error);
+  ticket = ow_public_ticket (front->hall, token, &error);
   if (ticket == NULL)
     {
       if (g_error_matches (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND))
@@ -1516,7 +1596,7 @@ handle_status_page (OwServer          *self,
 }
 
 static void
-handle_audit (OwServer          *self,
+handle_audit (Front             *front,
               SoupServerMessage *msg,
               GHashTable        *query)
 {
@@ -1528,19 +1608,19 @@ handle_audit (OwServer          *self,
   if (!query_uint (msg, query, "since", G_MAXINT64, 0, &since) ||
       !query_uint (msg, query, "limit", AUDIT_LIMIT_MAX, 100, &limit))
     return;
-  events = ow_feed_read (self->db, (gint64) since, (guint) limit, &error);
+  events = ow_feed_read (front->db, (gint64) since, (guint) limit, &error);
   if (events == NULL)
     {
       respond_gerror (msg, error);
       return;
     }
-  json_object_set_int_member (result, "head_seq", ow_audit_head_seq (self->db));
+  json_object_set_int_member (result, "head_seq", ow_audit_head_seq (front->db));
   json_object_set_array_member (result, "events", g_steal_pointer (&events));
   respond_object (msg, 200, result);
 }
 
 static void
-handle_verify (OwServer          *self,
+handle_verify (Front             *front,
                SoupServerMessage *msg)
 {
   g_auto(OwAuditVerdict) verdict = { 0 };
@@ -1548,7 +1628,7 @@ handle_verify (OwServer          *self,
   g_autoptr(GError) error = NULL;
   char head[OW_AUDIT_HASH_LEN * 2 + 1];
 
-  if (!ow_audit_verify (self->db, 0, NULL, &verdict, &error))
+  if (!ow_audit_verify (front->db, 0, NULL, &verdict, &error))
     {
       respond_gerror (msg, error);
       return;
@@ -1571,7 +1651,7 @@ handle_verify (OwServer          *self,
 }
 
 static void
-handle_stats (OwServer          *self,
+handle_stats (Front             *front,
               SoupServerMessage *msg,
               GHashTable        *query)
 {
@@ -1595,13 +1675,13 @@ handle_stats (OwServer          *self,
       respond_error (msg, 400, "invalid", "'from' is after 'to'");
       return;
     }
-  stats = ow_stats_query (self->db, self->clock, from, to, &error);
+  stats = ow_stats_query (front->db, front->server->clock, from, to, &error);
   if (stats == NULL)
     {
       respond_gerror (msg, error);
       return;
     }
-  ratings = ow_public_rating_stats (self->hall, json_object_get_string_member_with_default (stats, "from", from),
+  ratings = ow_public_rating_stats (front->hall, json_object_get_string_member_with_default (stats, "from", from),
                                     json_object_get_string_member_with_default (stats, "to", to), &error);
   if (ratings == NULL)
     {
@@ -1631,7 +1711,7 @@ respond_array (SoupServerMessage *msg,
 }
 
 static void
-handle_staff_add (OwServer          *self,
+handle_staff_add (Front             *front,
                   SoupServerMessage *msg,
                   OwAuthIdentity    *identity)
 {
@@ -1649,7 +1729,7 @@ handle_staff_add (OwServer          *self,
       !member_string (msg, body, "pin", TRUE, 16, &pin))
     return;
   /* On its own like a login: hashing the PIN takes a while on purpose. */
-  if (!ow_hall_add_staff (self->hall, &actor, id, name, role, pin, &error))
+  if (!ow_hall_add_staff (front->hall, &actor, id, name, role, pin, &error))
     {
       respond_gerror (msg, error);
       return;
@@ -1658,7 +1738,7 @@ handle_staff_add (OwServer          *self,
   json_object_set_string_member (result, "id", id);
   json_object_set_string_member (result, "role", role);
   respond_object (msg, 201, result);
-  broadcast (self);
+  wake_fronts (front->server);
 }
 
 /* Splits the path into percent-decoded segments; NULL when one is not valid UTF-8. */
@@ -1706,7 +1786,7 @@ handler_cb (SoupServer        *server,
             GHashTable        *query,
             gpointer           data)
 {
-  OwServer *self = data;
+  Front *front = data;
   g_auto(GStrv) seg = NULL;
   const char *method = soup_server_message_get_method (msg);
   gboolean get = g_str_equal (method, "GET");
@@ -1738,7 +1818,7 @@ handler_cb (SoupServer        *server,
 
 #define ROUTE(cond) if (!matched && (cond))
 #define NEED(m) if (!method_is (msg, m, &matched)) return
-#define AUTH(roles) if (!authorize (self, msg, roles, &identity)) return
+#define AUTH(roles) if (!authorize (front, msg, roles, &identity)) return
 
   ROUTE (n == 1 && g_str_equal (seg[0], "healthz"))
     {
@@ -1753,14 +1833,14 @@ handler_cb (SoupServer        *server,
   ROUTE (n == 2 && g_str_equal (seg[0], "t"))
     {
       NEED ("GET");
-      handle_status_page (self, msg, seg[1]);
+      handle_status_page (front, msg, seg[1]);
       return;
     }
 
   ROUTE (n == 3 && g_str_equal (seg[0], "t") && g_str_equal (seg[2], "rating"))
     {
       NEED ("POST");
-      handle_form_rating (self, msg, seg[1]);
+      handle_form_rating (front, msg, seg[1]);
       return;
     }
 
@@ -1773,7 +1853,7 @@ handler_cb (SoupServer        *server,
   ROUTE (n == 3 && g_str_equal (seg[2], "login"))
     {
       NEED ("POST");
-      handle_login (self, msg);
+      handle_login (front, msg);
       return;
     }
 
@@ -1781,7 +1861,7 @@ handler_cb (SoupServer        *server,
     {
       NEED ("POST");
       AUTH (ROLE_STAFF);
-      op_submit (self, op_new (self, msg, run_logout, identity));
+      op_submit (front, op_new (front, msg, run_logout, identity));
       return;
     }
 
@@ -1796,7 +1876,7 @@ handler_cb (SoupServer        *server,
 
           AUTH (ROLE_ANY);
           who = identity;
-          catalog = ow_catalog_export (self->db, &error);
+          catalog = ow_catalog_export (front->db, &error);
           if (catalog == NULL)
             respond_gerror (msg, error);
           else
@@ -1806,7 +1886,7 @@ handler_cb (SoupServer        *server,
       NEED ("PUT");
       AUTH (ROLE_ADMIN);
       {
-        Op *op = op_new (self, msg, run_catalog_import, identity);
+        Op *op = op_new (front, msg, run_catalog_import, identity);
         g_autoptr(JsonObject) check = parse_body (msg, TRUE);
 
         if (check == NULL)
@@ -1815,7 +1895,7 @@ handler_cb (SoupServer        *server,
             return;
           }
         op->body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-        op_submit (self, op);
+        op_submit (front, op);
       }
       return;
     }
@@ -1824,7 +1904,7 @@ handler_cb (SoupServer        *server,
     {
       NEED ("POST");
       AUTH (ROLE_KIOSK);
-      handle_issue (self, msg, identity);
+      handle_issue (front, msg, identity);
       return;
     }
 
@@ -1834,7 +1914,7 @@ handler_cb (SoupServer        *server,
       g_autoptr(GError) error = NULL;
 
       NEED ("GET");
-      ticket = ow_public_ticket (self->hall, seg[3], &error);
+      ticket = ow_public_ticket (front->hall, seg[3], &error);
       if (ticket == NULL)
         respond_gerror (msg, error);
       else
@@ -1845,7 +1925,7 @@ handler_cb (SoupServer        *server,
   ROUTE (n == 5 && g_str_equal (seg[2], "tickets") && g_str_equal (seg[4], "rating"))
     {
       NEED ("POST");
-      handle_rating (self, msg, seg[3]);
+      handle_rating (front, msg, seg[3]);
       return;
     }
 
@@ -1857,7 +1937,7 @@ handler_cb (SoupServer        *server,
       NEED ("GET");
       AUTH (ROLE_BOARD | ROLE_STAFF);
       who = identity;
-      respond_array (msg, "windows", ow_hall_list_windows (self->hall, &error), error);
+      respond_array (msg, "windows", ow_hall_list_windows (front->hall, &error), error);
       return;
     }
 
@@ -1877,8 +1957,8 @@ handler_cb (SoupServer        *server,
                           who->window != NULL ? who->window : "-", seg[3]);
           return;
         }
-      window = ow_hall_get_window (self->hall, seg[3], &error);
-      waiting = window != NULL ? ow_hall_list_waiting (self->hall, seg[3], &error) : NULL;
+      window = ow_hall_get_window (front->hall, seg[3], &error);
+      waiting = window != NULL ? ow_hall_list_waiting (front->hall, seg[3], &error) : NULL;
       if (waiting == NULL)
         {
           respond_gerror (msg, error);
@@ -1893,7 +1973,7 @@ handler_cb (SoupServer        *server,
     {
       NEED ("POST");
       AUTH (ROLE_STAFF);
-      handle_window_action (self, msg, identity, seg[3], seg[4]);
+      handle_window_action (front, msg, identity, seg[3], seg[4]);
       return;
     }
 
@@ -1905,7 +1985,7 @@ handler_cb (SoupServer        *server,
       NEED ("GET");
       AUTH (ROLE_ANY);
       who = identity;
-      respond_array (msg, "queues", ow_hall_list_queues (self->hall, &error), error);
+      respond_array (msg, "queues", ow_hall_list_queues (front->hall, &error), error);
       return;
     }
 
@@ -1916,7 +1996,7 @@ handler_cb (SoupServer        *server,
       NEED ("GET");
       AUTH (ROLE_SUPERVISOR | ROLE_ADMIN);
       who = identity;
-      handle_audit (self, msg, query);
+      handle_audit (front, msg, query);
       return;
     }
 
@@ -1927,7 +2007,7 @@ handler_cb (SoupServer        *server,
       NEED ("GET");
       AUTH (ROLE_SUPERVISOR | ROLE_ADMIN);
       who = identity;
-      handle_verify (self, msg);
+      handle_verify (front, msg);
       return;
     }
 
@@ -1938,7 +2018,7 @@ handler_cb (SoupServer        *server,
       NEED ("GET");
       AUTH (ROLE_SUPERVISOR | ROLE_ADMIN);
       who = identity;
-      handle_stats (self, msg, query);
+      handle_stats (front, msg, query);
       return;
     }
 
@@ -1952,13 +2032,13 @@ handler_cb (SoupServer        *server,
 
           AUTH (ROLE_ADMIN);
           who = identity;
-          respond_array (msg, "staff", ow_hall_list_staff (self->hall, &error), error);
+          respond_array (msg, "staff", ow_hall_list_staff (front->hall, &error), error);
           return;
         }
       NEED ("POST");
       AUTH (ROLE_ADMIN);
       who = identity;
-      handle_staff_add (self, msg, who);
+      handle_staff_add (front, msg, who);
       return;
     }
 
@@ -1975,7 +2055,7 @@ handler_cb (SoupServer        *server,
 
           AUTH (ROLE_ADMIN);
           who = identity;
-          respond_array (msg, "devices", ow_auth_device_list (self->hall, &error), error);
+          respond_array (msg, "devices", ow_auth_device_list (front->hall, &error), error);
           return;
         }
       NEED ("POST");
@@ -1986,10 +2066,10 @@ handler_cb (SoupServer        *server,
           !member_string (msg, body, "name", TRUE, 64, &name) ||
           !member_string (msg, body, "role", TRUE, 16, &role))
         return;
-      op = op_new (self, msg, run_device_add, g_steal_pointer (&who));
+      op = op_new (front, msg, run_device_add, g_steal_pointer (&who));
       op->window = g_strdup (name);
       op->service = g_strdup (role);
-      op_submit (self, op);
+      op_submit (front, op);
       return;
     }
 
@@ -1999,9 +2079,9 @@ handler_cb (SoupServer        *server,
 
       NEED ("POST");
       AUTH (ROLE_ADMIN);
-      op = op_new (self, msg, run_device_revoke, identity);
+      op = op_new (front, msg, run_device_revoke, identity);
       op->window = g_strdup (seg[3]);
-      op_submit (self, op);
+      op_submit (front, op);
       return;
     }
 
@@ -2013,6 +2093,103 @@ handler_cb (SoupServer        *server,
     respond_errorf (msg, 404, "not_found", "nothing at %s", path);
 }
 
+/* Fronts */
+
+static void
+front_free (Front *front)
+{
+  g_assert (front->thread == NULL);
+  g_clear_object (&front->socket);
+  g_clear_object (&front->hall);
+  g_clear_object (&front->db);
+  g_clear_pointer (&front->subscribers, g_ptr_array_unref);
+  g_clear_pointer (&front->context, g_main_context_unref);
+  g_clear_error (&front->start_error);
+  g_free (front);
+}
+
+static void
+front_started (Front  *front,
+               GError *error)
+{
+  OwServer *self = front->server;
+
+  g_mutex_lock (&self->lock);
+  front->start_error = error;
+  front->started = TRUE;
+  g_cond_broadcast (&self->idle);
+  g_mutex_unlock (&self->lock);
+}
+
+/* A front's thread: its own context, libsoup server and read connection. */
+static gpointer
+front_main (gpointer data)
+{
+  Front *front = data;
+  OwServer *self = front->server;
+  GError *error = NULL;
+
+  g_main_context_push_thread_default (front->context);
+  front->soup = soup_server_new ("server-header", "onewindow/" PACKAGE_VERSION " ",
+                                 "tls-certificate", self->certificate,
+                                 NULL);
+  soup_server_add_early_handler (front->soup, NULL, early_cb, front, NULL);
+  soup_server_add_early_handler (front->soup, "/api/v1/events", early_cb, front, NULL);
+  soup_server_add_handler (front->soup, NULL, handler_cb, front, NULL);
+  soup_server_add_websocket_handler (front->soup, "/api/v1/events", NULL, NULL, websocket_cb, front, NULL);
+  if (!soup_server_listen_socket (front->soup, front->socket,
+                                  self->certificate != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, &error))
+    {
+      g_clear_object (&front->soup);
+      g_main_context_pop_thread_default (front->context);
+      front_started (front, error);
+      return NULL;
+    }
+  /* Other processes (the CLI) may append to the log too. */
+  front->poll_source = front_attach (front, g_timeout_source_new (POLL_INTERVAL_MS), poll_cb);
+  front->loop = g_main_loop_new (front->context, FALSE);
+  front_started (front, NULL);
+
+  g_main_loop_run (front->loop);
+
+  /* Whatever was handed to this front on the way out still runs, then the server goes. */
+  while (g_main_context_iteration (front->context, FALSE))
+    ;
+  g_clear_object (&front->soup);
+  while (g_main_context_iteration (front->context, FALSE))
+    ;
+  g_clear_pointer (&front->loop, g_main_loop_unref);
+  g_main_context_pop_thread_default (front->context);
+  return NULL;
+}
+
+/* On the front's thread, once every write has been answered: closes the event streams,
+ * stops listening, ends the loop. */
+static gboolean
+front_stop_cb (gpointer data)
+{
+  Front *front = data;
+
+  front_wake_cb (front);
+  if (front->poll_source != NULL)
+    g_source_destroy (front->poll_source);
+  g_clear_pointer (&front->poll_source, g_source_unref);
+  if (front->catchup_source != NULL)
+    g_source_destroy (front->catchup_source);
+  g_clear_pointer (&front->catchup_source, g_source_unref);
+  while (front->subscribers->len > 0)
+    {
+      Subscriber *sub = g_ptr_array_steal_index (front->subscribers, front->subscribers->len - 1);
+
+      if (subscriber_open (sub))
+        soup_websocket_connection_close (sub->conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server stopping");
+      subscriber_free (sub);
+    }
+  soup_server_disconnect (front->soup);
+  g_main_loop_quit (front->loop);
+  return G_SOURCE_REMOVE;
+}
+
 /* Object */
 
 static void
@@ -2021,16 +2198,15 @@ ow_server_dispose (GObject *object)
   OwServer *self = OW_SERVER (object);
 
   ow_server_stop (self);
-  g_clear_object (&self->soup);
+  g_clear_pointer (&self->fronts, g_ptr_array_unref);
   g_clear_object (&self->writer_hall);
   g_clear_object (&self->writer_db);
   g_clear_object (&self->login_hall);
   g_clear_object (&self->login_db);
   /* After the connections it watches. */
   g_clear_pointer (&self->checkpointer, ow_checkpointer_free);
-  g_clear_object (&self->hall);
   g_clear_object (&self->clock);
-  g_clear_object (&self->db);
+  g_clear_object (&self->certificate);
   G_OBJECT_CLASS (ow_server_parent_class)->dispose (object);
 }
 
@@ -2039,8 +2215,11 @@ ow_server_finalize (GObject *object)
 {
   OwServer *self = OW_SERVER (object);
 
-  g_clear_pointer (&self->subscribers, g_ptr_array_unref);
   g_clear_pointer (&self->op_times, g_array_unref);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->wake);
+  g_cond_clear (&self->idle);
+  g_free (self->db_path);
   g_free (self->listen);
   g_free (self->url);
   G_OBJECT_CLASS (ow_server_parent_class)->finalize (object);
@@ -2058,10 +2237,12 @@ ow_server_class_init (OwServerClass *klass)
 static void
 ow_server_init (OwServer *self)
 {
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->wake);
+  g_cond_init (&self->idle);
   g_queue_init (&self->pending);
-  g_queue_init (&self->logins);
   self->op_times = g_array_new (FALSE, FALSE, sizeof (double));
-  self->subscribers = g_ptr_array_new_with_free_func ((GDestroyNotify) subscriber_free);
+  self->fronts = g_ptr_array_new_with_free_func ((GDestroyNotify) front_free);
 }
 
 OwServer *
@@ -2087,12 +2268,9 @@ ow_server_new (const OwServerOptions  *options,
     }
 
   self = g_object_new (OW_TYPE_SERVER, NULL);
-  self->db = ow_db_open (options->db_path, error);
-  if (self->db == NULL)
-    return NULL;
+  self->db_path = g_strdup (options->db_path);
   /* The shipped programs use the real clock only. */
   self->clock = ow_clock_new_system ();
-  self->hall = ow_hall_new (self->db, self->clock);
   self->writer_db = ow_db_open (options->db_path, error);
   if (self->writer_db == NULL)
     return NULL;
@@ -2109,16 +2287,29 @@ ow_server_new (const OwServerOptions  *options,
   self->listen = g_strdup (options->listen != NULL ? options->listen : "127.0.0.1:8080");
   self->group_commit = !options->no_group_commit;
   self->keepalive_s = options->keepalive_s > 0 ? options->keepalive_s : KEEPALIVE_DEFAULT_S;
-  self->tls = certificate != NULL;
-  self->broadcast_seq = ow_audit_head_seq (self->db);
+  self->certificate = g_steal_pointer (&certificate);
+  self->n_fronts = options->http_threads > 0 ? options->http_threads
+                                             : CLAMP (g_get_num_processors (), 1, FRONTS_DEFAULT_MAX);
+  self->n_fronts = MIN (self->n_fronts, FRONTS_MAX);
 
-  self->soup = soup_server_new ("server-header", "onewindow/" PACKAGE_VERSION " ",
-                                "tls-certificate", certificate,
-                                NULL);
-  soup_server_add_early_handler (self->soup, NULL, early_cb, self, NULL);
-  soup_server_add_early_handler (self->soup, "/api/v1/events", early_cb, self, NULL);
-  soup_server_add_handler (self->soup, NULL, handler_cb, self, NULL);
-  soup_server_add_websocket_handler (self->soup, "/api/v1/events", NULL, NULL, websocket_cb, self, NULL);
+  for (guint i = 0; i < self->n_fronts; i++)
+    {
+      Front *front = g_new0 (Front, 1);
+
+      front->server = self;
+      front->db = ow_db_open (options->db_path, error);
+      if (front->db == NULL)
+        {
+          front_free (front);
+          return NULL;
+        }
+      front->hall = ow_hall_new (front->db, self->clock);
+      front->context = g_main_context_new ();
+      front->subscribers = g_ptr_array_new_with_free_func ((GDestroyNotify) subscriber_free);
+      front->broadcast_seq = ow_audit_head_seq (front->db);
+      g_queue_init (&front->answered);
+      g_ptr_array_add (self->fronts, front);
+    }
   return g_steal_pointer (&self);
 }
 
@@ -2146,17 +2337,53 @@ parse_listen (const char  *text,
   return TRUE;
 }
 
+/* A listening socket on @address that shares its port with the other fronts' sockets. */
+static GSocket *
+listen_socket (GSocketAddress  *address,
+               GError         **error)
+{
+  g_autoptr(GSocket) socket = NULL;
+  struct sockaddr_storage native;
+
+  socket = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return NULL;
+  /* Our own socket, for its backlog: GLib's default of 10 drops the SYNs of a hall's counters
+   * reconnecting together, and each dropped one waits a second before it tries again. */
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  /* Not g_socket_bind (): it turns SO_REUSEPORT off for stream sockets. */
+  if (!g_socket_set_option (socket, SOL_SOCKET, SO_REUSEADDR, 1, error) ||
+      !g_socket_set_option (socket, SOL_SOCKET, SO_REUSEPORT, 1, error) ||
+      !g_socket_address_to_native (address, &native, sizeof native, error))
+    return NULL;
+  if (bind (g_socket_get_fd (socket), (struct sockaddr *) &native, g_socket_address_get_native_size (address)) != 0)
+    {
+      int saved = errno;
+      g_autofree char *text = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (address));
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Error binding to address %s: %s",
+                   text, g_strerror (saved));
+      return NULL;
+    }
+  if (!g_socket_listen (socket, error))
+    return NULL;
+  return g_steal_pointer (&socket);
+}
+
 gboolean
 ow_server_start (OwServer  *self,
                  GError   **error)
 {
   g_autofree char *host = NULL;
+  g_autofree char *host_text = NULL;
   g_autoptr(GSocketAddress) address = NULL;
-  g_autoptr(GSocket) socket = NULL;
-  GSList *uris;
+  g_autoptr(GSocketAddress) bound = NULL;
+  GInetAddress *inet;
   guint16 port;
 
   g_return_val_if_fail (OW_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (self->writer == NULL, FALSE);
 
   if (!parse_listen (self->listen, &host, &port, error))
     return FALSE;
@@ -2167,30 +2394,50 @@ ow_server_start (OwServer  *self,
                    "--listen: '%s' is not an IP address", host);
       return FALSE;
     }
-  /* Our own socket, for its backlog: GLib's default of 10 drops the SYNs of a hall's counters
-   * reconnecting together, and each dropped one waits a second before it tries again. */
-  socket = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
-                         G_SOCKET_PROTOCOL_TCP, error);
-  if (socket == NULL)
-    return FALSE;
-  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
-  if (!g_socket_bind (socket, address, TRUE, error) || !g_socket_listen (socket, error) ||
-      !soup_server_listen_socket (self->soup, socket, self->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
-    return FALSE;
 
-  uris = soup_server_get_uris (self->soup);
-  if (uris != NULL)
+  /* The first socket picks the port when asked for 0; the others share it. */
+  for (guint i = 0; i < self->fronts->len; i++)
     {
-      GUri *uri = uris->data;
-      g_autofree char *text = g_uri_to_string (uri);
+      Front *front = g_ptr_array_index (self->fronts, i);
 
-      self->url = g_strdup (text);
-      while (g_str_has_suffix (self->url, "/"))
-        self->url[strlen (self->url) - 1] = '\0';
+      front->socket = listen_socket (bound != NULL ? bound : address, error);
+      if (front->socket == NULL)
+        return FALSE;
+      if (bound == NULL)
+        {
+          bound = g_socket_get_local_address (front->socket, error);
+          if (bound == NULL)
+            return FALSE;
+        }
     }
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (bound));
+  host_text = g_inet_address_to_string (inet);
+  self->url = g_strdup_printf (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6 ? "%s://[%s]:%u"
+                                                                                        : "%s://%s:%u",
+                               self->certificate != NULL ? "https" : "http", host_text,
+                               g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
 
-  self->poll_source = g_timeout_add (POLL_INTERVAL_MS, poll_cb, self);
+  self->writer = g_thread_new ("ow-writer", writer_main, self);
+  self->logins = g_thread_pool_new (login_thread, self, 1, FALSE, NULL);
+  for (guint i = 0; i < self->fronts->len; i++)
+    {
+      Front *front = g_ptr_array_index (self->fronts, i);
+      g_autofree char *name = g_strdup_printf ("ow-http-%u", i);
+      gboolean failed;
+
+      front->thread = g_thread_new (name, front_main, front);
+      g_mutex_lock (&self->lock);
+      while (!front->started)
+        g_cond_wait (&self->idle, &self->lock);
+      failed = front->start_error != NULL;
+      g_mutex_unlock (&self->lock);
+      if (failed)
+        {
+          g_propagate_error (error, g_steal_pointer (&front->start_error));
+          g_thread_join (g_steal_pointer (&front->thread));
+          return FALSE;
+        }
+    }
   return TRUE;
 }
 
@@ -2204,32 +2451,53 @@ ow_server_get_url (OwServer *self)
 void
 ow_server_stop (OwServer *self)
 {
+  gboolean running;
+
   g_return_if_fail (OW_IS_SERVER (self));
 
-  /* Every queued operation still commits and is answered before the server goes. */
-  flush_pending (self);
-  while (self->running != NULL || self->login_running)
-    g_main_context_iteration (NULL, TRUE);
-  g_queue_clear_full (&self->logins, (GDestroyNotify) login_free);
-  g_clear_handle_id (&self->poll_source, g_source_remove);
-  g_clear_handle_id (&self->catchup_source, g_source_remove);
-  while (self->subscribers != NULL && self->subscribers->len > 0)
-    {
-      Subscriber *sub = g_ptr_array_steal_index (self->subscribers, self->subscribers->len - 1);
+  running = self->writer != NULL;
 
-      if (subscriber_open (sub))
-        soup_websocket_connection_close (sub->conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server stopping");
-      subscriber_free (sub);
+  /* Sign-ins already received finish and are answered. */
+  if (self->logins != NULL)
+    g_thread_pool_free (g_steal_pointer (&self->logins), FALSE, TRUE);
+
+  /* Every queued operation still commits and is answered before the server goes. */
+  if (self->writer != NULL)
+    {
+      g_mutex_lock (&self->lock);
+      while (!g_queue_is_empty (&self->pending) || self->writer_busy)
+        g_cond_wait (&self->idle, &self->lock);
+      g_mutex_unlock (&self->lock);
     }
-  if (self->soup != NULL)
-    soup_server_disconnect (self->soup);
+
+  for (guint i = 0; self->fronts != NULL && i < self->fronts->len; i++)
+    {
+      Front *front = g_ptr_array_index (self->fronts, i);
+
+      if (front->thread == NULL)
+        continue;
+      g_main_context_invoke (front->context, front_stop_cb, front);
+      g_thread_join (g_steal_pointer (&front->thread));
+    }
+
+  if (self->writer != NULL)
+    {
+      g_mutex_lock (&self->lock);
+      self->writer_stopping = TRUE;
+      g_cond_signal (&self->wake);
+      g_mutex_unlock (&self->lock);
+      g_thread_join (g_steal_pointer (&self->writer));
+    }
+
+  if (!running)
+    return;
   if (self->batches > 0)
     g_message ("group commit: %" G_GUINT64_FORMAT " batches, %.1f writes per commit on average",
                self->batches, (double) self->batched_ops / self->batches);
   if (self->op_times->len > 0)
     {
       g_array_sort (self->op_times, compare_doubles);
-      g_message ("writes from queued to answered: p50 %.2f ms, p99 %.2f ms",
+      g_message ("writes from queued to committed: p50 %.2f ms, p99 %.2f ms",
                  g_array_index (self->op_times, double, self->op_times->len / 2),
                  g_array_index (self->op_times, double, self->op_times->len * 99 / 100));
       g_array_set_size (self->op_times, 0);

@@ -13,6 +13,7 @@ typedef struct
   const char *tls_key;
   gboolean    no_group_commit; /* commit each write on its own (for measurements) */
   guint       keepalive_s;     /* WebSocket ping interval; 0 = the default */
+  guint       http_threads;    /* HTTP threads; 0 = one per processor, at most 4 */
 } OwServerOptions;
 
 #define OW_TYPE_SERVER (ow_server_get_type ())
