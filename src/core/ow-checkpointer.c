@@ -16,6 +16,7 @@ struct _OwCheckpointer
   gboolean  requested;
   gboolean  stopping;
   guint64   count;
+  int       requested_at;  /* the log's size when a checkpoint was last asked for */
 };
 
 static gpointer
@@ -81,13 +82,18 @@ wal_hook_cb (gpointer    data,
 {
   OwCheckpointer *self = data;
 
-  if (pages >= CHECKPOINT_PAGES)
+  /* Once per CHECKPOINT_PAGES of growth, not at every commit past it: while readers keep
+   * the log from starting over, that would checkpoint (and sync) continuously. */
+  g_mutex_lock (&self->lock);
+  if (pages < self->requested_at)
+    self->requested_at = 0;   /* the log started over */
+  if (pages >= self->requested_at + CHECKPOINT_PAGES)
     {
-      g_mutex_lock (&self->lock);
+      self->requested_at = pages;
       self->requested = TRUE;
       g_cond_signal (&self->wake);
-      g_mutex_unlock (&self->lock);
     }
+  g_mutex_unlock (&self->lock);
   return SQLITE_OK;
 }
 
