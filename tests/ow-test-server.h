@@ -24,6 +24,7 @@ typedef struct
   GSubprocess *server;
   char        *url;
   char        *listen;    /* NULL: an ephemeral port */
+  const char  *language;  /* the server's LANGUAGE, or NULL to leave it unset */
   char        *kiosk;     /* device tokens */
   char        *board;
   char        *revoked;
@@ -154,6 +155,10 @@ test_hall_start_server (TestHall *hall)
 
   g_assert_nonnull (server);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  if (hall->language != NULL)
+    g_subprocess_launcher_setenv (launcher, "LANGUAGE", hall->language, TRUE);
+  else
+    g_subprocess_launcher_unsetenv (launcher, "LANGUAGE");
   /* Three HTTP threads whatever the machine: requests and event streams land on different
    * ones, so every test also checks that they answer and broadcast for each other. */
   hall->server = g_subprocess_launcher_spawn (launcher, &error,

@@ -754,6 +754,43 @@ test_status_page (void)
   }
 }
 
+static const char *
+refusal_message (void)
+{
+  g_autoptr(JsonObject) refused = test_http (hall, "POST", "/api/v1/tickets", hall->kiosk,
+                                             "{\"service\": \"nope\"}", 404);
+
+  return g_intern_string (json_object_get_string_member (json_object_get_object_member (refused, "error"),
+                                                         "message"));
+}
+
+/* A hall whose server speaks Chinese: the API's messages stay Chinese after a citizen's phone
+ * asked for the page in English (pages switch the process's language only while they are
+ * rendered). */
+static void
+test_server_language (void)
+{
+  g_autofree char *token = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *en = NULL;
+
+  test_hall_stop_server (hall, SIGTERM);
+  hall->language = "zh_CN";
+  test_hall_start_server (hall);
+
+  token = issue_token (hall, "property-reg", NULL);
+  path = g_strdup_printf ("/t/%s", token);
+  g_assert_cmpstr (refusal_message (), ==, "没有事项“nope”");
+  en = get_page (path, "en", 200);
+  g_assert_nonnull (strstr (en, "lang=\"en\""));
+  g_assert_cmpstr (refusal_message (), ==, "没有事项“nope”");
+
+  test_hall_stop_server (hall, SIGTERM);
+  hall->language = NULL;
+  test_hall_start_server (hall);
+  g_assert_cmpstr (refusal_message (), ==, "no service 'nope'");
+}
+
 /* The event stream */
 
 typedef struct
@@ -1366,6 +1403,7 @@ main (int    argc,
   g_test_add_func ("/ow/server/admin", test_admin);
   g_test_add_func ("/ow/server/bad-input", test_bad_input);
   g_test_add_func ("/ow/server/status-page", test_status_page);
+  g_test_add_func ("/ow/server/server-language", test_server_language);
   g_test_add_func ("/ow/server/events-resume", test_events_resume);
   g_test_add_func ("/ow/server/events-across-threads", test_events_across_threads);
   g_test_add_func ("/ow/server/concurrent-calls", test_concurrent_calls);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "ow-server.h"
+#include "ow-server-private.h"
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
@@ -31,6 +32,7 @@ setup_locale (void)
   bindtextdomain (GETTEXT_PACKAGE, localedir);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
+  ow_server_init_language ();
 }
 
 int

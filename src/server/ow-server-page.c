@@ -16,13 +16,55 @@
  * look again (documented in the gettext manual, "Being a gettext grok"). */
 extern int _nl_msg_cat_cntr;
 
-void
-ow_server_use_language (const char *lang)
+struct _OwPageLanguage
+{
+  int unused;
+};
+
+static GMutex page_language_lock;
+static char *server_language;     /* LANGUAGE at start-up, "" when it was not set */
+static OwPageLanguage page_language_token;
+
+static void
+use_language (const char *lang)
 {
   if (g_strcmp0 (g_getenv ("LANGUAGE"), lang) == 0)
     return;
   g_setenv ("LANGUAGE", lang, TRUE);
   ++_nl_msg_cat_cntr;
+}
+
+void
+ow_server_init_language (void)
+{
+  const char *language = g_getenv ("LANGUAGE");
+
+  g_return_if_fail (server_language == NULL);
+
+  server_language = g_strdup (language != NULL ? language : "");
+  /* Created now, while there is one thread: adding a variable later could move the
+   * environment under another thread's getenv (). */
+  if (language == NULL)
+    g_setenv ("LANGUAGE", "", TRUE);
+}
+
+OwPageLanguage *
+ow_server_page_language_begin (const char *lang)
+{
+  g_mutex_lock (&page_language_lock);
+  use_language (lang);
+  return &page_language_token;
+}
+
+void
+ow_server_page_language_end (OwPageLanguage *guard)
+{
+  g_return_if_fail (guard == &page_language_token);
+
+  /* Back to the server's own language: error messages of the API must not depend on which
+   * language the last citizen's phone asked for.  (An empty LANGUAGE counts as unset.) */
+  use_language (server_language != NULL ? server_language : "");
+  g_mutex_unlock (&page_language_lock);
 }
 
 const char *

@@ -16,8 +16,14 @@ char       *ow_server_page_message    (const char  *lang,
                                        const char  *text);
 /* "zh_CN" or "en", from an Accept-Language header (NULL allowed). */
 const char *ow_server_pick_language   (const char  *accept_language);
-/* Makes gettext translate into @lang from now on.  Process-wide: callers hold a lock from
- * this call until their text is made. */
-void        ow_server_use_language    (const char  *lang);
+/* Remembers the server's own language (LANGUAGE at start-up).  Call once, before any thread
+ * starts. */
+void        ow_server_init_language   (void);
+/* gettext translates into @lang until the guard is ended, then into the server's language
+ * again.  The language is the process's: pages take turns (a lock) meanwhile. */
+typedef struct _OwPageLanguage OwPageLanguage;
+OwPageLanguage *ow_server_page_language_begin (const char     *lang);
+void            ow_server_page_language_end   (OwPageLanguage *guard);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwPageLanguage, ow_server_page_language_end)
 
 G_END_DECLS

@@ -1342,10 +1342,6 @@ early_cb (SoupServer        *server,
 
 /* Handlers */
 
-/* Pages are translated by switching the process's language (LANGUAGE), so the fronts take
- * turns: from the switch until the page is rendered, no other front renders one. */
-static GMutex page_language_lock;
-
 /* A sign-in, checked in the sign-in thread. */
 typedef struct
 {
@@ -1552,9 +1548,8 @@ handle_form_rating (Front             *front,
     {
       const char *lang = ow_server_pick_language (
         soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Accept-Language"));
-      g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&page_language_lock);
+      g_autoptr(OwPageLanguage) page_language = ow_server_page_language_begin (lang);
 
-      ow_server_use_language (lang);
       respond_html (msg, 400, ow_server_page_message (lang, _("Rating not recorded"),
                                                       _("Please choose one of the five levels.")));
       return;
@@ -1576,9 +1571,8 @@ handle_status_page (Front             *front,
     soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Accept-Language"));
   g_autoptr(JsonObject) ticket = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&page_language_lock);
+  g_autoptr(OwPageLanguage) page_language = ow_server_page_language_begin (lang);
 
-  ow_server_use_language (lang);
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Content-Language",
                                 g_str_equal (lang, "zh_CN") ? "zh-CN" : "en");
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Vary", "Accept-Language");
