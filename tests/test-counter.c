@@ -1016,6 +1016,38 @@ save_screenshot (Counter    *counter,
   g_test_message ("screenshot: %s", path);
 }
 
+static gboolean
+history_names_c1 (Counter *counter)
+{
+  g_autofree char *history = text_of (counter->window, "history");
+
+  return strstr (history, "材料预审") != NULL && strstr (history, "c1") != NULL;
+}
+
+/* Steps done before this counter was started still show, with who did them: the server
+ * hands the window's ticket over with its history. */
+static void
+test_history_from_server (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  TestHall *hall = fixture->hall;
+  g_autoptr(JsonObject) issued = issue (hall, "biz-reg", FALSE);
+  const char *number = json_object_get_string_member (issued, "number");
+  g_autofree char *c1 = test_login (hall, "c1", PIN_COUNTER, "w1");
+  Counter *accept;
+
+  /* Pre-review at window 1 through the API, with no counter app running anywhere. */
+  json_object_unref (test_http (hall, "POST", "/api/v1/windows/w1/call", c1, NULL, 200));
+  json_object_unref (test_http (hall, "POST", "/api/v1/windows/w1/complete", c1, NULL, 200));
+
+  accept = counter_signed_in (hall, "w3", "c3");
+  wait_waiting (accept, number);
+  click (accept->window, "call-next-button");
+  wait_holding (accept, number);
+  wait_until (history_names_c1, accept);
+  counter_free (accept);
+}
+
 static void
 notice_cb (OwCounterSession *session,
            const char       *message,
@@ -1143,6 +1175,7 @@ main (int    argc,
   ADD ("/ow/counter/double-call", test_double_call);
   ADD ("/ow/counter/figures-restart", test_figures_restart);
   ADD ("/ow/counter/waiting-alert", test_waiting_alert);
+  ADD ("/ow/counter/history-from-server", test_history_from_server);
 #ifdef HAVE_PRINT
   ADD ("/ow/counter/reprint", test_reprint);
 #endif

@@ -480,6 +480,52 @@ test_visit (void)
 }
 
 /* Admin endpoints: devices over the API, and the catalogue. */
+/* GET /api/v1/windows/{id}/ticket: the ticket in hand with its history, for the staff at
+ * that window and supervisors only. */
+static void
+test_window_ticket (void)
+{
+  g_autofree char *number = NULL;
+  g_autofree char *token = issue_token (hall, "property-reg", &number);
+  g_autofree char *c7 = test_login (hall, "c7", PIN_COUNTER, "w7");
+  g_autofree char *c2 = test_login (hall, "c2", PIN_COUNTER, "w2");
+  g_autofree char *sup = test_login (hall, "super", PIN_SUPERVISOR, NULL);
+  g_autoptr(JsonObject) empty = NULL;
+  g_autoptr(JsonObject) called = NULL;
+  g_autoptr(JsonObject) held = NULL;
+  g_autoptr(JsonObject) seen = NULL;
+  g_autoptr(JsonObject) refused = NULL;
+  JsonObject *ticket;
+  JsonArray *history;
+
+  finish_in_hand (hall, c7, "w7");
+  empty = test_http (hall, "GET", "/api/v1/windows/w7/ticket", c7, NULL, 200);
+  g_assert_true (json_object_get_null_member (empty, "ticket"));
+
+  called = call_until (hall, c7, "w7", number);
+  held = test_http (hall, "GET", "/api/v1/windows/w7/ticket", c7, NULL, 200);
+  ticket = json_object_get_object_member (held, "ticket");
+  g_assert_cmpstr (json_object_get_string_member (ticket, "number"), ==, number);
+  g_assert_cmpstr (json_object_get_string_member (ticket, "token"), ==, token);
+  g_assert_cmpstr (json_object_get_string_member (ticket, "state"), ==, "called");
+  history = json_object_get_array_member (ticket, "history");
+  g_assert_cmpuint (json_array_get_length (history), >=, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (history, 0), "action"), ==, "issue");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (history,
+                                                   json_array_get_length (history) - 1), "action"), ==, "call");
+
+  seen = test_http (hall, "GET", "/api/v1/windows/w7/ticket", sup, NULL, 200);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (seen, "ticket"), "number"), ==, number);
+  refused = test_http (hall, "GET", "/api/v1/windows/w7/ticket", c2, NULL, 403);
+  g_clear_pointer (&refused, json_object_unref);
+  refused = test_http (hall, "GET", "/api/v1/windows/w7/ticket", hall->board, NULL, 403);
+  g_clear_pointer (&refused, json_object_unref);
+  refused = test_http (hall, "GET", "/api/v1/windows/w7/ticket", NULL, NULL, 401);
+  g_clear_pointer (&refused, json_object_unref);
+  refused = test_http (hall, "GET", "/api/v1/windows/nope/ticket", sup, NULL, 404);
+  finish_in_hand (hall, c7, "w7");
+}
+
 static void
 test_admin (void)
 {
@@ -1400,6 +1446,7 @@ main (int    argc,
   g_test_add_func ("/ow/server/role-matrix", test_role_matrix);
   g_test_add_func ("/ow/server/lockout", test_lockout);
   g_test_add_func ("/ow/server/visit", test_visit);
+  g_test_add_func ("/ow/server/window-ticket", test_window_ticket);
   g_test_add_func ("/ow/server/admin", test_admin);
   g_test_add_func ("/ow/server/bad-input", test_bad_input);
   g_test_add_func ("/ow/server/status-page", test_status_page);

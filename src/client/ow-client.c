@@ -300,6 +300,20 @@ ow_client_get_window_async (OwClient            *self,
   ow_client_request_async (self, "GET", path, NULL, cancellable, callback, user_data);
 }
 
+/* {"ticket": TICKET with "history", or null}: what the window holds, for its staff. */
+void
+ow_client_get_window_ticket_async (OwClient            *self,
+                                   const char          *window,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autofree char *w = escape_segment (window);
+  g_autofree char *path = g_strdup_printf ("/api/v1/windows/%s/ticket", w);
+
+  ow_client_request_async (self, "GET", path, NULL, cancellable, callback, user_data);
+}
+
 void
 ow_client_list_windows_async (OwClient            *self,
                               GCancellable        *cancellable,

@@ -88,6 +88,11 @@ void        ow_client_get_window_async (OwClient           *self,
                                        GCancellable        *cancellable,
                                        GAsyncReadyCallback  callback,
                                        gpointer             user_data);
+void        ow_client_get_window_ticket_async (OwClient    *self,
+                                       const char          *window,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data);
 void        ow_client_list_windows_async (OwClient         *self,
                                        GCancellable        *cancellable,
                                        GAsyncReadyCallback  callback,

@@ -744,6 +744,51 @@ ow_hall_find_ticket (OwHall      *self,
   }
 }
 
+/* The ticket called or served at @window, with its history (the counter shows the steps
+ * already done); NULL with no error when the window holds none. */
+JsonObject *
+ow_hall_window_ticket (OwHall      *self,
+                       const char  *window,
+                       GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(Ticket) t = NULL;
+  JsonObject *object = NULL;
+  gint64 id = 0;
+  int rc;
+
+  g_return_val_if_fail (OW_IS_HALL (self), NULL);
+  g_return_val_if_fail (window != NULL, NULL);
+
+  if (!ow_db_begin (self->db, FALSE, error))
+    return NULL;
+  stmt = ow_db_prepare (self->db, "SELECT ticket FROM windows WHERE id = ?1 AND active", error);
+  if (stmt == NULL)
+    goto out;
+  sqlite3_bind_text (stmt, 1, window, -1, SQLITE_STATIC);
+  rc = ow_db_step_row (self->db, stmt, error);
+  if (rc < 0)
+    goto out;
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, _("no window '%s'"), window);
+      goto out;
+    }
+  id = sqlite3_column_int64 (stmt, 0);
+  ow_db_release (g_steal_pointer (&stmt));
+  if (id > 0)
+    {
+      t = load_ticket (self, id, error);
+      if (t != NULL)
+        object = ticket_to_json (self, t, TRUE);
+    }
+
+out:
+  ow_db_release (g_steal_pointer (&stmt));
+  ow_db_rollback (self->db);
+  return object;
+}
+
 /* Visits: one row per stay in a step's queue, for the statistics. */
 
 static gboolean

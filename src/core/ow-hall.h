@@ -95,6 +95,9 @@ JsonObject *ow_hall_window_act         (OwHall              *self,
 JsonObject *ow_hall_get_window         (OwHall              *self,
                                         const char          *window,
                                         GError             **error);
+JsonObject *ow_hall_window_ticket      (OwHall              *self,
+                                        const char          *window,
+                                        GError             **error);
 JsonArray  *ow_hall_list_windows       (OwHall              *self,
                                         GError             **error);
 JsonArray  *ow_hall_list_queues        (OwHall              *self,

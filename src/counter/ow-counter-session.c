@@ -336,35 +336,31 @@ resync_data_new (OwCounterSession *self)
   return data;
 }
 
+/* The ticket in hand as the server has it, with its token and history (the steps done
+ * before it reached this window, also those from before this counter started). */
 static void
-ticket_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+window_ticket_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
 {
   ResyncData *data = user_data;
   g_autoptr(OwCounterSession) self = data->self;
   guint serial = data->serial;
-  g_autoptr(JsonObject) ticket = NULL;
+  g_autoptr(JsonObject) answer = NULL;
   g_autoptr(GError) error = NULL;
+  JsonObject *ticket;
 
   g_free (data);
-  ticket = ow_client_request_finish (OW_CLIENT (source), result, &error);
+  answer = ow_client_request_finish (OW_CLIENT (source), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
-  /* An action since this read was sent makes it stale. */
-  if (serial != self->act_serial || self->busy)
+  /* An action since this read was sent makes it stale; an error keeps what is shown. */
+  if (answer == NULL || serial != self->act_serial || self->busy)
     return;
-  if (ticket != NULL && self->ticket != NULL &&
-      g_strcmp0 (json_object_get_string_member_with_default (ticket, "number", NULL),
-                 json_object_get_string_member_with_default (self->ticket, "number", NULL)) == 0)
-    {
-      /* The public ticket leaves the token out; this counter knows it. */
-      json_object_set_string_member (ticket, "token", self->token);
-      if (json_object_has_member (self->ticket, "green_category"))
-        json_object_set_member (ticket, "green_category",
-                                json_node_copy (json_object_get_member (self->ticket, "green_category")));
-      set_object (&self->ticket, ticket);
-    }
+  ticket = json_object_get_null_member (answer, "ticket") ? NULL : json_object_get_object_member (answer, "ticket");
+  set_object (&self->ticket, ticket);
+  g_free (self->token);
+  self->token = ticket != NULL ? g_strdup (json_object_get_string_member_with_default (ticket, "token", NULL)) : NULL;
   emit_changed (self);
 }
 
@@ -420,24 +416,22 @@ window_cb (GObject      *source,
       g_clear_pointer (&self->ticket, json_object_unref);
       g_clear_pointer (&self->token, g_free);
     }
-  else if (self->ticket != NULL &&
-           g_strcmp0 (json_object_get_string_member_with_default (self->ticket, "number", NULL), number) == 0 &&
-           self->token != NULL)
-    {
-      ow_client_get_ticket_async (self->client, self->token, self->cancellable, ticket_cb,
-                                  resync_data_new (self));
-    }
   else
     {
-      /* Held from an earlier session: the window names the number only, and the API has no
-       * look-up by number for staff, so show what is known. */
-      g_autoptr(JsonObject) minimal = json_object_new ();
+      if (self->ticket == NULL ||
+          g_strcmp0 (json_object_get_string_member_with_default (self->ticket, "number", NULL), number) != 0)
+        {
+          /* Held from an earlier session: show the number at once, the rest follows. */
+          g_autoptr(JsonObject) minimal = json_object_new ();
 
-      json_object_set_string_member (minimal, "number", number);
-      json_object_set_string_member (minimal, "state",
-                                     json_object_get_string_member_with_default (window, "ticket_state", "called"));
-      set_object (&self->ticket, minimal);
-      g_clear_pointer (&self->token, g_free);
+          json_object_set_string_member (minimal, "number", number);
+          json_object_set_string_member (minimal, "state",
+                                         json_object_get_string_member_with_default (window, "ticket_state", "called"));
+          set_object (&self->ticket, minimal);
+          g_clear_pointer (&self->token, g_free);
+        }
+      ow_client_get_window_ticket_async (self->client, self->window_id, self->cancellable, window_ticket_cb,
+                                         resync_data_new (self));
     }
   emit_changed (self);
 }

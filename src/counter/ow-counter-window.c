@@ -253,7 +253,8 @@ update_history (OwCounterWindow *self,
   g_autoptr(GPtrArray) from_ticket = NULL;
   guint done;
 
-  /* The server may one day include the history; until then this counter's own record. */
+  /* The server's history once the window's ticket has been read back; right after an action,
+   * until then, this counter's own record of the day's events. */
   if (json_object_has_member (ticket, "history"))
     {
       JsonArray *history = json_object_get_array_member (ticket, "history");

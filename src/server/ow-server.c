@@ -1963,6 +1963,36 @@ handler_cb (SoupServer        *server,
       return;
     }
 
+  ROUTE (n == 5 && g_str_equal (seg[2], "windows") && get && g_str_equal (seg[4], "ticket"))
+    {
+      g_autoptr(OwAuthIdentity) who = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonObject) result = NULL;
+      JsonObject *ticket;
+
+      AUTH (ROLE_STAFF);
+      who = identity;
+      if (role_of (who) == ROLE_COUNTER && g_strcmp0 (who->window, seg[3]) != 0)
+        {
+          respond_errorf (msg, 403, "forbidden", "you are signed in at window %s, not %s",
+                          who->window != NULL ? who->window : "-", seg[3]);
+          return;
+        }
+      ticket = ow_hall_window_ticket (front->hall, seg[3], &error);
+      if (ticket == NULL && error != NULL)
+        {
+          respond_gerror (msg, error);
+          return;
+        }
+      result = json_object_new ();
+      if (ticket != NULL)
+        json_object_set_object_member (result, "ticket", ticket);
+      else
+        json_object_set_null_member (result, "ticket");
+      respond_object (msg, 200, result);
+      return;
+    }
+
   ROUTE (n == 5 && g_str_equal (seg[2], "windows"))
     {
       NEED ("POST");
