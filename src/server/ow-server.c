@@ -1735,6 +1735,19 @@ handle_staff_add (Front             *front,
   wake_fronts (front->server);
 }
 
+/* Counter staff read only the window they signed in at; supervisors and admins any. */
+static gboolean
+may_read_window (SoupServerMessage    *msg,
+                 const OwAuthIdentity *who,
+                 const char           *window)
+{
+  if (role_of (who) != ROLE_COUNTER || g_strcmp0 (who->window, window) == 0)
+    return TRUE;
+  respond_errorf (msg, 403, "forbidden", "you are signed in at window %s, not %s",
+                  who->window != NULL ? who->window : "-", window);
+  return FALSE;
+}
+
 /* Splits the path into percent-decoded segments; NULL when one is not valid UTF-8. */
 static char **
 path_segments (const char *path)
@@ -1945,12 +1958,8 @@ handler_cb (SoupServer        *server,
       NEED ("GET");
       AUTH (ROLE_STAFF);
       who = identity;
-      if (role_of (who) == ROLE_COUNTER && g_strcmp0 (who->window, seg[3]) != 0)
-        {
-          respond_errorf (msg, 403, "forbidden", "you are signed in at window %s, not %s",
-                          who->window != NULL ? who->window : "-", seg[3]);
-          return;
-        }
+      if (!may_read_window (msg, who, seg[3]))
+        return;
       window = ow_hall_get_window (front->hall, seg[3], &error);
       waiting = window != NULL ? ow_hall_list_waiting (front->hall, seg[3], &error) : NULL;
       if (waiting == NULL)
@@ -1972,12 +1981,8 @@ handler_cb (SoupServer        *server,
 
       AUTH (ROLE_STAFF);
       who = identity;
-      if (role_of (who) == ROLE_COUNTER && g_strcmp0 (who->window, seg[3]) != 0)
-        {
-          respond_errorf (msg, 403, "forbidden", "you are signed in at window %s, not %s",
-                          who->window != NULL ? who->window : "-", seg[3]);
-          return;
-        }
+      if (!may_read_window (msg, who, seg[3]))
+        return;
       ticket = ow_hall_window_ticket (front->hall, seg[3], &error);
       if (ticket == NULL && error != NULL)
         {
