@@ -43,30 +43,10 @@ make_tile (OwKioskDepartmentPage *self,
   g_autofree char *name = g_strdup_printf ("service-%s", code);
   g_autofree char *hours = ow_kiosk_format_hours (json_object_get_array_member (service, "hours"));
   /* Translators: on a service tile: when the kiosk issues tickets for it. */
-  g_autofree char *subtitle_text = g_strdup_printf (_("Tickets: %s"), hours);
-  g_autofree char *accessible = g_strdup_printf ("%s, %s", ow_kiosk_name (service), subtitle_text);
-  GtkWidget *button = gtk_button_new ();
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
-  GtkWidget *title = gtk_label_new (ow_kiosk_name (service));
-  GtkWidget *subtitle = gtk_label_new (subtitle_text);
+  g_autofree char *subtitle = g_strdup_printf (_("Tickets: %s"), hours);
+  GtkWidget *button = ow_kiosk_tile_new (name, ow_kiosk_name (service), subtitle);
 
-  gtk_widget_set_name (button, name);
-  gtk_widget_add_css_class (button, "tile");
   gtk_widget_add_css_class (button, "service-tile");
-  gtk_label_set_wrap (GTK_LABEL (title), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (title), PANGO_WRAP_WORD_CHAR);
-  gtk_label_set_justify (GTK_LABEL (title), GTK_JUSTIFY_CENTER);
-  /* Long names wrap instead of widening every tile of the flow box. */
-  gtk_label_set_max_width_chars (GTK_LABEL (title), 14);
-  gtk_label_set_wrap (GTK_LABEL (subtitle), TRUE);
-  gtk_label_set_justify (GTK_LABEL (subtitle), GTK_JUSTIFY_CENTER);
-  gtk_widget_add_css_class (title, "tile-title");
-  gtk_widget_add_css_class (subtitle, "tile-subtitle");
-  gtk_widget_set_valign (box, GTK_ALIGN_CENTER);
-  gtk_box_append (GTK_BOX (box), title);
-  gtk_box_append (GTK_BOX (box), subtitle);
-  gtk_button_set_child (GTK_BUTTON (button), box);
-  ow_kiosk_set_accessible_label (button, accessible);
   g_object_set_data_full (G_OBJECT (button), "service", g_strdup (code), g_free);
   g_signal_connect_object (button, "clicked", G_CALLBACK (tile_clicked_cb), self, 0);
   return button;

@@ -44,26 +44,8 @@ make_tile (OwKioskHomePage *self,
   const char *id = json_object_get_string_member (department, "id");
   g_autofree char *name = g_strdup_printf ("department-%s", id);
   g_autofree char *count = g_strdup_printf (ngettext ("%u service", "%u services", n_services), n_services);
-  g_autofree char *accessible = g_strdup_printf ("%s, %s", ow_kiosk_name (department), count);
-  GtkWidget *button = gtk_button_new ();
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
-  GtkWidget *title = gtk_label_new (ow_kiosk_name (department));
-  GtkWidget *subtitle = gtk_label_new (count);
+  GtkWidget *button = ow_kiosk_tile_new (name, ow_kiosk_name (department), count);
 
-  gtk_widget_set_name (button, name);
-  gtk_widget_add_css_class (button, "tile");
-  gtk_label_set_wrap (GTK_LABEL (title), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (title), PANGO_WRAP_WORD_CHAR);
-  gtk_label_set_justify (GTK_LABEL (title), GTK_JUSTIFY_CENTER);
-  /* Long names wrap instead of widening every tile of the flow box. */
-  gtk_label_set_max_width_chars (GTK_LABEL (title), 14);
-  gtk_widget_add_css_class (title, "tile-title");
-  gtk_widget_add_css_class (subtitle, "tile-subtitle");
-  gtk_widget_set_valign (box, GTK_ALIGN_CENTER);
-  gtk_box_append (GTK_BOX (box), title);
-  gtk_box_append (GTK_BOX (box), subtitle);
-  gtk_button_set_child (GTK_BUTTON (button), box);
-  ow_kiosk_set_accessible_label (button, accessible);
   g_object_set_data_full (G_OBJECT (button), "department", g_strdup (id), g_free);
   g_signal_connect_object (button, "clicked", G_CALLBACK (tile_clicked_cb), self, 0);
   return button;

@@ -204,6 +204,36 @@ ow_kiosk_set_accessible_label (GtkWidget  *widget,
   gtk_accessible_update_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
 }
 
+GtkWidget *
+ow_kiosk_tile_new (const char *widget_name,
+                   const char *title,
+                   const char *subtitle)
+{
+  g_autofree char *accessible = g_strdup_printf ("%s, %s", title, subtitle);
+  GtkWidget *button = gtk_button_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
+  GtkWidget *title_label = gtk_label_new (title);
+  GtkWidget *subtitle_label = gtk_label_new (subtitle);
+
+  gtk_widget_set_name (button, widget_name);
+  gtk_widget_add_css_class (button, "tile");
+  gtk_label_set_wrap (GTK_LABEL (title_label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (title_label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_justify (GTK_LABEL (title_label), GTK_JUSTIFY_CENTER);
+  /* Long names wrap instead of widening every tile of the flow box. */
+  gtk_label_set_max_width_chars (GTK_LABEL (title_label), 14);
+  gtk_label_set_wrap (GTK_LABEL (subtitle_label), TRUE);
+  gtk_label_set_justify (GTK_LABEL (subtitle_label), GTK_JUSTIFY_CENTER);
+  gtk_widget_add_css_class (title_label, "tile-title");
+  gtk_widget_add_css_class (subtitle_label, "tile-subtitle");
+  gtk_widget_set_valign (box, GTK_ALIGN_CENTER);
+  gtk_box_append (GTK_BOX (box), title_label);
+  gtk_box_append (GTK_BOX (box), subtitle_label);
+  gtk_button_set_child (GTK_BUTTON (button), box);
+  ow_kiosk_set_accessible_label (button, accessible);
+  return button;
+}
+
 void
 ow_kiosk_remove_children (GtkWidget *container)
 {

@@ -49,6 +49,11 @@ char       *ow_kiosk_format_clock_time     (const char  *iso8601);
 /* Sets the accessible label of @widget (GTK 4.8 has no shorter way). */
 void        ow_kiosk_set_accessible_label  (GtkWidget   *widget,
                                             const char  *label);
+/* A big touch tile named @widget_name: @title in large type, @subtitle under it, both
+ * wrapped and centred, and both read out by screen readers. */
+GtkWidget  *ow_kiosk_tile_new              (const char  *widget_name,
+                                            const char  *title,
+                                            const char  *subtitle);
 /* Removes every child of @box (a GtkBox or a GtkFlowBox). */
 void        ow_kiosk_remove_children       (GtkWidget   *container);
 
