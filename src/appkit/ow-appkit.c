@@ -6,6 +6,8 @@
 #include <glib/gi18n.h>
 #include <locale.h>
 
+#include "ow-i18n.h"
+
 static char *current_language;
 
 gboolean
@@ -54,16 +56,7 @@ ow_widget_save_png (GtkWidget   *widget,
 void
 ow_appkit_init_i18n (void)
 {
-  const char *localedir = g_getenv ("OW_LOCALEDIR");
-  g_autofree char *installed = g_build_filename (LOCALEDIR, "zh_CN", "LC_MESSAGES", GETTEXT_PACKAGE ".mo", NULL);
-
-  if (setlocale (LC_ALL, "") == NULL || g_strcmp0 (setlocale (LC_MESSAGES, NULL), "C") == 0)
-    setlocale (LC_ALL, "C.UTF-8");
-  if (localedir == NULL)
-    localedir = g_file_test (installed, G_FILE_TEST_EXISTS) ? LOCALEDIR : BUILD_LOCALEDIR;
-  bindtextdomain (GETTEXT_PACKAGE, localedir);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  ow_i18n_init ();
 }
 
 void

@@ -1208,19 +1208,10 @@ print_help (void)
 static void
 setup_locale (const char *lang)
 {
-  const char *localedir = g_getenv ("OW_LOCALEDIR");
-  g_autofree char *installed = g_build_filename (LOCALEDIR, "zh_CN", "LC_MESSAGES", GETTEXT_PACKAGE ".mo", NULL);
-
   /* --lang wins over the environment's locale. */
   if (lang != NULL)
     g_setenv ("LANGUAGE", lang, TRUE);
-  if (setlocale (LC_ALL, "") == NULL || g_strcmp0 (setlocale (LC_MESSAGES, NULL), "C") == 0)
-    setlocale (LC_ALL, "C.UTF-8");
-  if (localedir == NULL)
-    localedir = g_file_test (installed, G_FILE_TEST_EXISTS) ? LOCALEDIR : BUILD_LOCALEDIR;
-  bindtextdomain (GETTEXT_PACKAGE, localedir);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  ow_i18n_init ();
 }
 
 static char *

@@ -9,6 +9,7 @@
 #include "ow-db.h"
 #include "ow-feed.h"
 #include "ow-hall.h"
+#include "ow-i18n.h"
 #include "ow-public.h"
 #include "ow-sha256.h"
 #include "ow-sim.h"

@@ -17,21 +17,12 @@ quit_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The status page picks its language per request through LANGUAGE (ow_i18n_init () keeps
+ * gettext from ignoring it). */
 static void
 setup_locale (void)
 {
-  const char *localedir = g_getenv ("OW_LOCALEDIR");
-  g_autofree char *installed = g_build_filename (LOCALEDIR, "zh_CN", "LC_MESSAGES", GETTEXT_PACKAGE ".mo", NULL);
-
-  /* The status page picks its language per request through LANGUAGE, which gettext ignores
-   * in the plain C locale. */
-  if (setlocale (LC_ALL, "") == NULL || g_strcmp0 (setlocale (LC_MESSAGES, NULL), "C") == 0)
-    setlocale (LC_ALL, "C.UTF-8");
-  if (localedir == NULL)
-    localedir = g_file_test (installed, G_FILE_TEST_EXISTS) ? LOCALEDIR : BUILD_LOCALEDIR;
-  bindtextdomain (GETTEXT_PACKAGE, localedir);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  ow_i18n_init ();
   ow_server_init_language ();
 }
 
