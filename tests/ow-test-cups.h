@@ -79,8 +79,10 @@ static const struct
 } test_cups_filters[] = {
   { "ow-test-paper-out",
     "#!/bin/sh\necho 'STATE: +media-empty-error' >&2\necho 'ERROR: Out of paper' >&2\nexec sleep 60\n" },
+  /* The pause lets cupsd read the ERROR line before it sees the backend exit; otherwise, on
+   * a busy machine, it reports only its own "Filter failed". */
   { "ow-test-fail",
-    "#!/bin/sh\necho 'ERROR: Print head overheated' >&2\nexit 1\n" },
+    "#!/bin/sh\necho 'ERROR: Print head overheated' >&2\nsleep 1\nexit 1\n" },
   { "ow-test-slow",
     "#!/bin/sh\nsleep 60\n" },
 };
