@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -675,6 +676,162 @@ test_background_checkpoint (HallFixture   *fixture,
   g_assert_true (verdict.ok);
 }
 
+/* The log's VFS (ow-wal-vfs.c) holds a commit's frames until it syncs the log.  Every commit
+ * must nevertheless reach other connections whole: small ones, ones larger than what it
+ * gathers in one call, and ones that rewrite a page already in the log. */
+static gint64
+wal_table_sum (sqlite3 *handle,
+               gint64  *rows)
+{
+  sqlite3_stmt *stmt;
+  gint64 sum;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (handle, "SELECT count(*), coalesce (sum (length (x) + n), 0) FROM t",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  *rows = sqlite3_column_int64 (stmt, 0);
+  sum = sqlite3_column_int64 (stmt, 1);
+  sqlite3_finalize (stmt);
+  return sum;
+}
+
+static void
+wal_write_batch (OwDb *db,
+                 int   batch)
+{
+  g_autoptr(GError) error = NULL;
+  /* 1, 7 and 60 rows of 3 KB: one page, a few, and more than the VFS gathers at once. */
+  int rows = (int[]) { 1, 7, 60 }[batch % 3];
+
+  g_assert_true (ow_db_begin (db, TRUE, &error));
+  for (int i = 0; i < rows; i++)
+    {
+      g_autoptr(sqlite3_stmt) insert = ow_db_prepare (db, "INSERT INTO t (x, n) VALUES (?1, ?2)", &error);
+      g_autofree char *text = g_strnfill (3000 + batch, 'a' + batch % 26);
+
+      g_assert_no_error (error);
+      sqlite3_bind_text (insert, 1, text, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int (insert, 2, batch);
+      g_assert_true (ow_db_step_done (db, insert, &error));
+    }
+  /* Touches the first row's page again, already in the log from an earlier commit. */
+  g_assert_true (ow_db_exec (db, "UPDATE t SET n = n + 1 WHERE id = 1", &error));
+  g_assert_true (ow_db_commit (db, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_wal_vfs_readers (HallFixture   *fixture,
+                      gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OwDb) reader = ow_db_open (fixture->path, &error);
+  sqlite3 *plain;
+  gint64 expected_rows = 0, expected_sum = 0;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_open (fixture->path, &plain), ==, SQLITE_OK);
+  g_assert_true (ow_db_exec (fixture->db, "CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT, n INTEGER)", &error));
+
+  for (int batch = 0; batch < 30; batch++)
+    {
+      gint64 rows;
+      int added = (int[]) { 1, 7, 60 }[batch % 3];
+
+      wal_write_batch (fixture->db, batch);
+      expected_rows += added;
+      expected_sum += (gint64) added * (3000 + batch + batch) + 1;
+
+      g_assert_cmpint (wal_table_sum (ow_db_get_handle (reader), &rows), ==, expected_sum);
+      g_assert_cmpint (rows, ==, expected_rows);
+      g_assert_cmpint (wal_table_sum (plain, &rows), ==, expected_sum);
+      g_assert_cmpint (rows, ==, expected_rows);
+    }
+
+  {
+    sqlite3_stmt *check;
+
+    g_assert_cmpint (sqlite3_prepare_v2 (plain, "PRAGMA integrity_check", -1, &check, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (check), ==, SQLITE_ROW);
+    g_assert_cmpstr ((const char *) sqlite3_column_text (check, 0), ==, "ok");
+    sqlite3_finalize (check);
+  }
+  sqlite3_close (plain);
+}
+
+/* A process killed at any moment has handed every acknowledged commit to the system. */
+static void
+test_wal_vfs_kill (HallFixture   *fixture,
+                   gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OwDb) after = NULL;
+  int acknowledged[2];
+  gint64 rows = 0, batches = 0;
+  int last = -1, status;
+  pid_t child;
+
+  g_assert_true (ow_db_exec (fixture->db, "CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT, n INTEGER)", &error));
+  g_assert_cmpint (pipe (acknowledged), ==, 0);
+  child = fork ();
+  g_assert_cmpint (child, >=, 0);
+  if (child == 0)
+    {
+      OwDb *db = ow_db_open (fixture->path, NULL);
+
+      close (acknowledged[0]);
+      for (int batch = 0; db != NULL; batch++)
+        {
+          wal_write_batch (db, batch);
+          if (write (acknowledged[1], &batch, sizeof batch) != sizeof batch)
+            _exit (1);
+        }
+      _exit (1);
+    }
+  close (acknowledged[1]);
+
+  /* Let it write for a while, kill it, then take every acknowledgement it sent. */
+  for (int batch; last < 40 && read (acknowledged[0], &batch, sizeof batch) == sizeof batch;)
+    last = batch;
+  g_usleep (g_random_int_range (0, 20000));
+  kill (child, SIGKILL);
+  g_assert_cmpint (waitpid (child, &status, 0), ==, child);
+  for (int batch; read (acknowledged[0], &batch, sizeof batch) == sizeof batch;)
+    last = batch;
+  close (acknowledged[0]);
+  g_assert_cmpint (last, >=, 40);
+
+  after = ow_db_open (fixture->path, &error);
+  g_assert_no_error (error);
+  {
+    /* Batch 0 wrote only row 1, whose n every batch then raises. */
+    g_autoptr(sqlite3_stmt) stmt = ow_db_prepare (after, "SELECT (SELECT count(*) FROM t),"
+                                                  " (SELECT count (DISTINCT n) + 1 FROM t WHERE id > 1)", &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    rows = sqlite3_column_int64 (stmt, 0);
+    batches = sqlite3_column_int64 (stmt, 1);
+  }
+  /* Every acknowledged batch is there (the one in flight may be too); nothing is torn. */
+  g_assert_cmpint (batches, >=, last + 1);
+  g_assert_cmpint (batches, <=, last + 2);
+  {
+    gint64 expected = 0;
+
+    for (int batch = 0; batch < batches; batch++)
+      expected += (int[]) { 1, 7, 60 }[batch % 3];
+    g_assert_cmpint (rows, ==, expected);
+  }
+  {
+    g_autoptr(sqlite3_stmt) check = ow_db_prepare (after, "PRAGMA integrity_check", &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (sqlite3_step (check), ==, SQLITE_ROW);
+    g_assert_cmpstr ((const char *) sqlite3_column_text (check, 0), ==, "ok");
+  }
+}
+
 static gint64
 count_events (HallFixture *fixture,
               const char  *action)
@@ -775,6 +932,8 @@ main (int    argc,
   ADD ("/ow/engine/concurrent-processes", test_concurrent_processes);
   ADD ("/ow/engine/queues-waiting", test_queues_and_waiting);
   ADD ("/ow/engine/background-checkpoint", test_background_checkpoint);
+  ADD ("/ow/engine/wal-vfs-readers", test_wal_vfs_readers);
+  ADD ("/ow/engine/wal-vfs-kill", test_wal_vfs_kill);
   ADD ("/ow/engine/waiting-alert", test_waiting_alert);
 #undef ADD
 

@@ -4,6 +4,7 @@
 #include "ow-db.h"
 
 #include "ow-db-resources.h"
+#include "ow-wal-vfs.h"
 
 #include <errno.h>
 #include <glib/gi18n-lib.h>
@@ -198,6 +199,7 @@ configure_sqlite_once (void)
   if (g_once_init_enter (&once))
     {
       sqlite3_config (SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+      ow_wal_vfs_register ();
       g_once_init_leave (&once, 1);
     }
 }
@@ -234,7 +236,8 @@ ow_db_open (const char  *path,
   self->path = g_strdup (path);
 
   rc = sqlite3_open_v2 (path, &self->handle,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        OW_WAL_VFS_NAME);
   if (rc != SQLITE_OK)
     {
       ow_db_set_error (self, rc, error);
@@ -244,7 +247,8 @@ ow_db_open (const char  *path,
   sqlite3_extended_result_codes (self->handle, 1);
   sqlite3_busy_handler (self->handle, busy_cb, self);
 
-  /* An acknowledged ticket must survive a power cut: WAL with full syncs.  Reads go through
+  /* An acknowledged ticket must survive a power cut: WAL with full syncs, which the log's
+   * VFS relies on too (ow-wal-vfs.c): never lower synchronous.  Reads go through
    * a memory map, which saves a system call per page when verifying or summing a year. */
   if (!ow_db_exec (self,
                    "PRAGMA journal_mode = WAL;"
