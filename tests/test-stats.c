@@ -598,6 +598,102 @@ test_long_waits (Fixture       *f,
   g_assert_cmpint (json_object_get_int_member (wait, "p90_s"), ==, p50);
 }
 
+static char *
+query_text (Fixture    *fixture,
+            OwDb       *db,
+            const char *from,
+            const char *to)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) stats = ow_stats_query (db, fixture->clock, from, to, &error);
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+
+  g_assert_no_error (error);
+  json_node_set_object (node, stats);
+  return json_to_string (node, FALSE);
+}
+
+static gint64
+count_rows (OwDb       *db,
+            const char *sql)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(sqlite3_stmt) stmt = ow_db_prepare (db, sql, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  return sqlite3_column_int64 (stmt, 0);
+}
+
+/* An open day's figures are worked out from its visits; once the day is over they are stored,
+ * and read back they are the same. */
+static void
+test_sealed_day (Fixture       *f,
+                 gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *open = NULL;
+  g_autofree char *sealed = NULL;
+  g_autofree char *setting = NULL;
+
+  play_day1 (f);
+  open = query_text (f, f->db, "2026-03-02", "2026-03-02");
+  g_assert_cmpint (count_rows (f->db, "SELECT count(*) FROM stat_daily"), ==, 0);
+
+  /* The next morning's sweep expires L003 (returned) and stores the day. */
+  at (f, f->day2, 0);
+  g_assert_true (ow_hall_expire_old_tickets (f->hall, &error));
+  g_assert_no_error (error);
+  setting = ow_db_get_setting (f->db, "stats_sealed_before");
+  g_assert_cmpstr (setting, ==, "2026-03-03");
+  g_assert_cmpint (count_rows (f->db, "SELECT count(*) FROM stat_daily WHERE day = '2026-03-02'"), >, 5);
+  g_assert_cmpint (count_rows (f->db, "SELECT count(*) FROM stat_hist WHERE day = '2026-03-02'"), ==, 4);
+
+  sealed = query_text (f, f->db, "2026-03-02", "2026-03-02");
+  g_assert_cmpstr (sealed, ==, open);
+}
+
+/* A database whose statistics were kept by every operation (schema 3) keeps its figures:
+ * finished days as stored, the latest one worked out from its visits from then on. */
+static void
+test_upgrade_keeps_figures (Fixture       *f,
+                            gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OwDb) upgraded = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *setting = NULL;
+
+  play_day1 (f);
+  play_day2 (f);
+  before = query_text (f, f->db, "2026-03-02", "2026-03-03");
+
+  /* What schema 3 held: aggregates for every day, the latest one included. */
+  g_assert_true (ow_db_begin (f->db, TRUE, &error));
+  g_assert_true (ow_stats_seal (f->db, "2026-03-04", &error));
+  g_assert_true (ow_db_commit (f->db, &error));
+  g_assert_true (ow_db_exec (f->db,
+                             "DROP TABLE day_counts;"
+                             "ALTER TABLE counters DROP COLUMN first_visit;"
+                             "DELETE FROM settings WHERE key = 'stats_sealed_before';"
+                             "PRAGMA user_version = 3;",
+                             &error));
+  g_assert_no_error (error);
+
+  upgraded = ow_db_open (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ow_db_get_schema_version (upgraded), ==, 4);
+  setting = ow_db_get_setting (upgraded, "stats_sealed_before");
+  g_assert_cmpstr (setting, ==, "2026-03-03");
+  g_assert_cmpint (count_rows (upgraded, "SELECT count(*) FROM stat_daily WHERE day = '2026-03-03'"), ==, 0);
+  g_assert_cmpint (count_rows (upgraded, "SELECT n FROM day_counts WHERE key = 'issued:lic'"), ==, 1);
+  g_assert_cmpint (count_rows (upgraded, "SELECT total FROM day_counts WHERE key = 'served:lic/issue'"), ==, 145);
+
+  after = query_text (f, upgraded, "2026-03-02", "2026-03-03");
+  g_assert_cmpstr (after, ==, before);
+}
+
 /* The buckets the percentiles rest on: exact below 120 s, then no more than 2% wide. */
 static void
 test_buckets (void)
@@ -633,6 +729,8 @@ main (int   argc,
   ADD ("/ow/stats/day-ranges", test_day_ranges);
   ADD ("/ow/stats/bad-days", test_bad_days);
   ADD ("/ow/stats/long-waits", test_long_waits);
+  ADD ("/ow/stats/sealed-day", test_sealed_day);
+  ADD ("/ow/stats/upgrade-keeps-figures", test_upgrade_keeps_figures);
 #undef ADD
 
   return g_test_run ();

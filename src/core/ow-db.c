@@ -15,6 +15,7 @@ static const char *migrations[] = {
   "/org/onewindow/db/001-initial.sql",
   "/org/onewindow/db/002-server.sql",
   "/org/onewindow/db/003-alerts.sql",
+  "/org/onewindow/db/004-sealed-stats.sql",
 };
 
 struct _OwDb

@@ -832,18 +832,22 @@ update_visit (OwHall      *self,
   return ow_db_step_done (self->db, stmt, error);
 }
 
+/* @staff, when known, is who finished the step: the statistics count the step's call and
+ * its outcome for them. */
 static gboolean
 close_visit (OwHall      *self,
              gint64       ticket_id,
              const char  *outcome,
              gint64       now,
              gint64       overdue_s,
+             const char  *staff,
              GError     **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
   stmt = ow_db_prepare (self->db,
-                        "UPDATE visits SET ended_at = ?2, outcome = ?3, overdue_s = ?4"
+                        "UPDATE visits SET ended_at = ?2, outcome = ?3, overdue_s = ?4,"
+                        " staff = coalesce (?5, staff)"
                         " WHERE ticket = ?1 AND ended_at IS NULL",
                         error);
   if (stmt == NULL)
@@ -855,6 +859,32 @@ close_visit (OwHall      *self,
     sqlite3_bind_int64 (stmt, 4, overdue_s);
   else
     sqlite3_bind_null (stmt, 4);
+  sqlite3_bind_text (stmt, 5, staff, -1, SQLITE_STATIC);
+  return ow_db_step_done (self->db, stmt, error);
+}
+
+/* The day's running counts the engine itself needs (db/004-sealed-stats.sql): tickets issued
+ * per service for the daily cap, steps served and their seconds for estimated waits. */
+static gboolean
+count_today (OwHall      *self,
+             const char  *day,
+             const char  *kind,
+             const char  *id,
+             gint64       seconds,
+             GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = ow_db_prepare (self->db,
+                        "INSERT INTO day_counts (day, key, n, total) VALUES (?1, ?2 || ?3, 1, ?4)"
+                        " ON CONFLICT (day, key) DO UPDATE SET n = n + 1, total = total + excluded.total",
+                        error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, day, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, seconds);
   return ow_db_step_done (self->db, stmt, error);
 }
 
@@ -971,12 +1001,14 @@ expire_old (OwHall  *self,
       ticket_set (&t->state, "expired");
       ticket_set (&t->window, NULL);
       t->ended_at = now;
-      if (!close_visit (self, t->id, "expired", now, 0, error) ||
+      if (!close_visit (self, t->id, "expired", now, 0, NULL, error) ||
           !save_ticket (self, t, error) ||
           !log_event (self, NULL, NULL, t, "expire", details, error))
         return FALSE;
     }
-  return ow_db_set_setting (self->db, "expired_before", today, error);
+  /* Earlier days can no longer change: their statistics are worked out once and stored. */
+  return ow_db_set_setting (self->db, "expired_before", today, error) &&
+         ow_stats_seal (self->db, today, error);
 }
 
 gboolean
@@ -1170,9 +1202,8 @@ ow_hall_issue_ticket (OwHall         *self,
   t = g_new0 (Ticket, 1);
   t->day = ow_clock_day (self->clock, now);
 
-  /* The day's issued count per service is kept in the statistics already. */
   stmt = ow_db_prepare (self->db,
-                        "SELECT coalesce ((SELECT issued FROM stat_daily WHERE day = ?2 AND dim = 'service:' || ?1), 0)",
+                        "SELECT coalesce ((SELECT n FROM day_counts WHERE day = ?2 AND key = 'issued:' || ?1), 0)",
                         error);
   if (stmt == NULL)
     goto fail;
@@ -1193,7 +1224,8 @@ ow_hall_issue_ticket (OwHall         *self,
 
   /* Not RETURNING: SQLite buffers that in a temporary table, which costs more than a read. */
   stmt = ow_db_prepare (self->db,
-                        "INSERT INTO counters (day, prefix, last) VALUES (?1, ?2, 1)"
+                        "INSERT INTO counters (day, prefix, last, first_visit)"
+                        " VALUES (?1, ?2, 1, (SELECT coalesce (max (id), 0) FROM visits))"
                         " ON CONFLICT (day, prefix) DO UPDATE SET last = last + 1",
                         error);
   if (stmt == NULL)
@@ -1258,15 +1290,11 @@ ow_hall_issue_ticket (OwHall         *self,
   if (t->green_category != NULL)
     json_object_set_string_member (details, "green_category", t->green_category);
 
-  {
-    OwStatRecord record = { .kind = OW_STAT_ISSUED, .service = service };
-
-    if (!open_visit (self, t, step, now, error) ||
-        !ow_stats_record (self->db, t->day, &record, error) ||
-        !log_event (self, actor, NULL, t, "issue", details, error) ||
-        (alert_waiting > 0 && !check_waiting_alert (self, service, alert_waiting, error)))
-      goto fail;
-  }
+  if (!open_visit (self, t, step, now, error) ||
+      !count_today (self, t->day, "issued:", service, 0, error) ||
+      !log_event (self, actor, NULL, t, "issue", details, error) ||
+      (alert_waiting > 0 && !check_waiting_alert (self, service, alert_waiting, error)))
+    goto fail;
 
   {
     JsonObject *result = ticket_to_json (self, t, FALSE);
@@ -1817,9 +1845,7 @@ ow_hall_window_act (OwHall              *self,
   g_autofree char *window_staff = NULL;
   const char *staff;
   const char *event_action = ow_hall_window_action_to_string (action);
-  OwStatRecord record = { 0 };
   g_autofree char *acted_step = NULL;  /* the step acted on: enqueue () replaces t->step */
-  gboolean record_stat = FALSE;
   gboolean paused = FALSE;
   gint64 current = 0;
   gint64 now;
@@ -1904,10 +1930,6 @@ ow_hall_window_act (OwHall              *self,
             !update_visit (self, t->id, "called_at = ?2, window = ?3", now, window, error) ||
             (staff != NULL && !update_visit (self, t->id, "staff = ?3", now, staff, error)))
           goto fail;
-        record = (OwStatRecord) { .kind = OW_STAT_CALLED, .service = t->service, .step = t->step,
-                                  .window = window, .staff = staff,
-                                  .wait_s = (now - t->queued_at) / G_USEC_PER_SEC };
-        record_stat = TRUE;
         break;
       }
 
@@ -1987,10 +2009,7 @@ ow_hall_window_act (OwHall              *self,
         t->no_shows++;
         json_object_set_int_member (details, "no_shows", t->no_shows);
         json_object_set_int_member (details, "limit", limit);
-        record = (OwStatRecord) { .kind = OW_STAT_NO_SHOW, .service = t->service, .step = acted_step,
-                                  .window = window, .staff = staff };
-        record_stat = TRUE;
-        if (!close_visit (self, t->id, "no_show", now, 0, error))
+        if (!close_visit (self, t->id, "no_show", now, 0, staff, error))
           goto fail;
         if (t->no_shows >= limit)
           {
@@ -2055,11 +2074,8 @@ ow_hall_window_act (OwHall              *self,
         json_object_set_int_member (details, "service_s", service_s);
         if (over_s > 0)
           json_object_set_int_member (details, "over_s", over_s);
-        record = (OwStatRecord) { .kind = OW_STAT_SERVED, .service = t->service, .step = acted_step,
-                                  .window = window, .staff = staff, .service_s = service_s,
-                                  .overdue = over_s > 0 };
-        record_stat = TRUE;
-        if (!close_visit (self, t->id, "done", now, over_s, error))
+        if (!close_visit (self, t->id, "done", now, over_s, staff, error) ||
+            !count_today (self, t->day, "served:", acted_step, service_s, error))
           goto fail;
 
         next = next_step (self, t->service, position, &local_error);
@@ -2103,10 +2119,7 @@ ow_hall_window_act (OwHall              *self,
         ticket_set (&t->state, "returned");
         ticket_set (&t->window, NULL);
         set_reason (details, args->reason);
-        record = (OwStatRecord) { .kind = OW_STAT_RETURNED, .service = t->service, .step = acted_step,
-                                  .window = window, .staff = staff };
-        record_stat = TRUE;
-        if (!close_visit (self, t->id, "returned", now, 0, error) ||
+        if (!close_visit (self, t->id, "returned", now, 0, staff, error) ||
             !set_window_ticket (self, window, 0, NULL, error))
           goto fail;
         break;
@@ -2152,7 +2165,7 @@ ow_hall_window_act (OwHall              *self,
           }
         json_object_set_string_member (details, "from_step", t->step);
         set_reason (details, args->reason);
-        if (!close_visit (self, t->id, "transferred", now, 0, error) ||
+        if (!close_visit (self, t->id, "transferred", now, 0, staff, error) ||
             !enqueue (self, t, step, now, error) ||
             !set_window_ticket (self, window, 0, NULL, error))
           goto fail;
@@ -2166,7 +2179,6 @@ ow_hall_window_act (OwHall              *self,
     }
 
   if (!save_ticket (self, t, error) ||
-      (record_stat && !ow_stats_record (self->db, t->day, &record, error)) ||
       !log_event (self, actor, window, t, event_action, details, error))
     goto fail;
 
@@ -2277,7 +2289,7 @@ ow_hall_cancel_ticket (OwHall         *self,
   ticket_set (&t->state, "cancelled");
   ticket_set (&t->window, NULL);
   t->ended_at = now;
-  if (!close_visit (self, t->id, "cancelled", now, 0, error) ||
+  if (!close_visit (self, t->id, "cancelled", now, 0, NULL, error) ||
       !save_ticket (self, t, error) ||
       !log_event (self, actor, NULL, t, "cancel", details, error))
     goto fail;

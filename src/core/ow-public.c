@@ -39,7 +39,7 @@ ow_public_estimate_wait (OwHall     *hall,
   OwDb *db;
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *today = NULL;
-  g_autofree char *dim = NULL;
+  g_autofree char *key = NULL;
   const char *step, *target;
   gint64 ahead, windows = 1;
   double mean = 0;
@@ -56,13 +56,13 @@ ow_public_estimate_wait (OwHall     *hall,
 
   db = ow_hall_get_db (hall);
   today = ow_clock_day (ow_hall_get_clock (hall), ow_clock_now (ow_hall_get_clock (hall)));
-  dim = g_strconcat ("step:", step, NULL);
+  key = g_strconcat ("served:", step, NULL);
 
-  stmt = ow_db_prepare (db, "SELECT service_n, service_sum FROM stat_daily WHERE day = ?1 AND dim = ?2", NULL);
+  stmt = ow_db_prepare (db, "SELECT n, total FROM day_counts WHERE day = ?1 AND key = ?2", NULL);
   if (stmt != NULL)
     {
       sqlite3_bind_text (stmt, 1, today, -1, SQLITE_STATIC);
-      sqlite3_bind_text (stmt, 2, dim, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, key, -1, SQLITE_STATIC);
       if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_int64 (stmt, 0) >= MIN_SAMPLES)
         mean = (double) sqlite3_column_int64 (stmt, 1) / sqlite3_column_int64 (stmt, 0);
       ow_db_release (g_steal_pointer (&stmt));

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "ow-stats.h"
+#include "ow-stats-day.h"
 
 #include <math.h>
 #include <string.h>
@@ -28,148 +29,310 @@ ow_stats_bucket_seconds (int bucket)
   return (gint64) ceil (EXACT_BELOW * pow (BUCKET_GROWTH, bucket - EXACT_BELOW) - 1e-9);
 }
 
-static gboolean
-bump_daily (OwDb               *db,
-            const char         *day,
-            const char         *dim,
-            const OwStatRecord *r,
-            GError            **error)
+/* What one visit (or the day's issuing) adds to the figures. */
+typedef enum
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  STAT_ISSUED,     /* service */
+  STAT_CALLED,     /* service, step, window, staff, wait_s */
+  STAT_SERVED,     /* service, step, window, staff, service_s, overdue: a step finished */
+  STAT_NO_SHOW,    /* service, step, window, staff */
+  STAT_RETURNED,   /* service, step, window, staff */
+} StatKind;
 
-  stmt = ow_db_prepare (db,
-                        "INSERT INTO stat_daily (day, dim, issued, called, served, no_shows, returned,"
-                        " wait_n, wait_sum, service_n, service_sum, overdue)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-                        " ON CONFLICT (day, dim) DO UPDATE SET"
-                        " issued = issued + excluded.issued, called = called + excluded.called,"
-                        " served = served + excluded.served, no_shows = no_shows + excluded.no_shows,"
-                        " returned = returned + excluded.returned, wait_n = wait_n + excluded.wait_n,"
-                        " wait_sum = wait_sum + excluded.wait_sum,"
-                        " service_n = service_n + excluded.service_n,"
-                        " service_sum = service_sum + excluded.service_sum,"
-                        " overdue = overdue + excluded.overdue",
-                        error);
-  if (stmt == NULL)
+typedef struct
+{
+  StatKind    kind;
+  const char *service;
+  const char *step;
+  const char *window;
+  const char *staff;
+  gint64      wait_s;
+  gint64      service_s;
+  gboolean    overdue;
+  gint64      times;
+} StatRecord;
+
+OwStatDay *
+ow_stat_day_new (void)
+{
+  OwStatDay *day = g_new0 (OwStatDay, 1);
+
+  day->counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  day->hists = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
+  return day;
+}
+
+void
+ow_stat_day_free (OwStatDay *day)
+{
+  if (day == NULL)
+    return;
+  g_hash_table_unref (day->counts);
+  g_hash_table_unref (day->hists);
+  g_free (day);
+}
+
+static void
+bump_counts (OwStatDay        *day,
+             const char       *kind,
+             const char       *id,
+             const StatRecord *r)
+{
+  g_autofree char *dim = g_strconcat (kind, id, NULL);
+  OwStatCounts *c = g_hash_table_lookup (day->counts, dim);
+
+  if (c == NULL)
+    {
+      c = g_new0 (OwStatCounts, 1);
+      g_hash_table_insert (day->counts, g_steal_pointer (&dim), c);
+    }
+  switch (r->kind)
+    {
+    case STAT_ISSUED:
+      c->issued += r->times;
+      break;
+    case STAT_CALLED:
+      c->called++;
+      c->wait_n++;
+      c->wait_sum += r->wait_s;
+      break;
+    case STAT_SERVED:
+      c->served++;
+      c->service_n++;
+      c->service_sum += r->service_s;
+      c->overdue += r->overdue ? 1 : 0;
+      break;
+    case STAT_NO_SHOW:
+      c->no_shows++;
+      break;
+    case STAT_RETURNED:
+      c->returned++;
+      break;
+    }
+}
+
+static void
+bump_hist (OwStatDay  *day,
+           const char *dim,
+           const char *id,
+           gint64      seconds)
+{
+  g_autofree char *key = g_strconcat (dim, id, NULL);
+  GArray *counts = g_hash_table_lookup (day->hists, key);
+  guint bucket = ow_stats_bucket (seconds);
+
+  if (counts == NULL)
+    {
+      counts = g_array_new (FALSE, TRUE, sizeof (guint32));
+      g_hash_table_insert (day->hists, g_steal_pointer (&key), counts);
+    }
+  if (counts->len <= bucket)
+    g_array_set_size (counts, bucket + 1);
+  g_array_index (counts, guint32, bucket)++;
+}
+
+/* The hall, the service, and then the step, window and staff where they apply. */
+static void
+day_add (OwStatDay        *day,
+         const StatRecord *record)
+{
+  bump_counts (day, "", "", record);
+  if (record->service != NULL)
+    bump_counts (day, "service:", record->service, record);
+  /* Issuing happens before any step, window or staff is involved. */
+  if (record->kind == STAT_ISSUED)
+    return;
+  if (record->step != NULL)
+    bump_counts (day, "step:", record->step, record);
+  if (record->window != NULL)
+    bump_counts (day, "window:", record->window, record);
+  if (record->staff != NULL)
+    bump_counts (day, "staff:", record->staff, record);
+
+  if (record->kind == STAT_CALLED)
+    bump_hist (day, "wait", "", record->wait_s);
+  else if (record->kind == STAT_SERVED && record->step != NULL)
+    bump_hist (day, "service:", record->step, record->service_s);
+}
+
+/* Every visit of @day has a larger id than counters.first_visit of the day's first ticket
+ * (a visit is opened after its ticket is issued), so the read starts there. */
+gboolean
+ow_stat_day_collect (OwDb        *db,
+                     const char  *day,
+                     OwStatDay   *out,
+                     GError     **error)
+{
+  g_autoptr(sqlite3_stmt) issued = NULL;
+  g_autoptr(sqlite3_stmt) visits = NULL;
+  int rc;
+
+  issued = ow_db_prepare (db, "SELECT service, count(*) FROM tickets WHERE day = ?1 GROUP BY service", error);
+  if (issued == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, day, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, dim, -1, SQLITE_STATIC);
-  sqlite3_bind_int (stmt, 3, r->kind == OW_STAT_ISSUED);
-  sqlite3_bind_int (stmt, 4, r->kind == OW_STAT_CALLED);
-  sqlite3_bind_int (stmt, 5, r->kind == OW_STAT_SERVED);
-  sqlite3_bind_int (stmt, 6, r->kind == OW_STAT_NO_SHOW);
-  sqlite3_bind_int (stmt, 7, r->kind == OW_STAT_RETURNED);
-  sqlite3_bind_int (stmt, 8, r->kind == OW_STAT_CALLED);
-  sqlite3_bind_int64 (stmt, 9, r->kind == OW_STAT_CALLED ? r->wait_s : 0);
-  sqlite3_bind_int (stmt, 10, r->kind == OW_STAT_SERVED);
-  sqlite3_bind_int64 (stmt, 11, r->kind == OW_STAT_SERVED ? r->service_s : 0);
-  sqlite3_bind_int (stmt, 12, r->kind == OW_STAT_SERVED && r->overdue);
-  return ow_db_step_done (db, stmt, error);
+  sqlite3_bind_text (issued, 1, day, -1, SQLITE_STATIC);
+  while ((rc = ow_db_step_row (db, issued, error)) == SQLITE_ROW)
+    {
+      StatRecord record = { .kind = STAT_ISSUED, .service = ow_db_column_text (issued, 0),
+                            .times = sqlite3_column_int64 (issued, 1) };
+
+      day_add (out, &record);
+    }
+  if (rc < 0)
+    return FALSE;
+
+  visits = ow_db_prepare (db,
+                          "SELECT t.service, v.step, v.window, v.staff, v.outcome, v.queued_at,"
+                          " v.called_at, v.started_at, v.ended_at, v.overdue_s"
+                          " FROM visits v JOIN tickets t ON t.id = v.ticket"
+                          " WHERE v.id > (SELECT coalesce (min (first_visit), 0) FROM counters WHERE day = ?1)"
+                          " AND v.day = ?1",
+                          error);
+  if (visits == NULL)
+    return FALSE;
+  sqlite3_bind_text (visits, 1, day, -1, SQLITE_STATIC);
+  while ((rc = ow_db_step_row (db, visits, error)) == SQLITE_ROW)
+    {
+      const char *outcome = ow_db_column_text (visits, 4);
+      StatRecord record = {
+        .service = ow_db_column_text (visits, 0),
+        .step = ow_db_column_text (visits, 1),
+        .window = ow_db_column_text (visits, 2),
+        .staff = ow_db_column_text (visits, 3),
+      };
+
+      if (sqlite3_column_type (visits, 6) == SQLITE_NULL)
+        continue;   /* never called: it only waited */
+      record.kind = STAT_CALLED;
+      record.wait_s = (sqlite3_column_int64 (visits, 6) - sqlite3_column_int64 (visits, 5)) / G_USEC_PER_SEC;
+      day_add (out, &record);
+
+      if (g_strcmp0 (outcome, "done") == 0)
+        {
+          record.kind = STAT_SERVED;
+          record.service_s = (sqlite3_column_int64 (visits, 8) - sqlite3_column_int64 (visits, 7)) / G_USEC_PER_SEC;
+          record.overdue = sqlite3_column_int64 (visits, 9) > 0;
+        }
+      else if (g_strcmp0 (outcome, "no_show") == 0)
+        record.kind = STAT_NO_SHOW;
+      else if (g_strcmp0 (outcome, "returned") == 0)
+        record.kind = STAT_RETURNED;
+      else
+        continue;
+      day_add (out, &record);
+    }
+  return rc == SQLITE_DONE;
 }
 
 static gboolean
-bump_hist (OwDb       *db,
+store_day (OwDb       *db,
            const char *day,
-           const char *dim,
-           gint64      seconds,
+           OwStatDay  *figures,
            GError    **error)
 {
-  g_autoptr(sqlite3_stmt) read = NULL;
-  g_autoptr(sqlite3_stmt) write = NULL;
-  g_autoptr(GByteArray) counts = g_byte_array_new ();
-  guint bucket = ow_stats_bucket (seconds);
-  guint32 n;
-  int rc;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
 
-  read = ow_db_prepare (db, "SELECT counts FROM stat_hist WHERE day = ?1 AND dim = ?2", error);
-  if (read == NULL)
-    return FALSE;
-  sqlite3_bind_text (read, 1, day, -1, SQLITE_STATIC);
-  sqlite3_bind_text (read, 2, dim, -1, SQLITE_STATIC);
-  rc = ow_db_step_row (db, read, error);
-  if (rc < 0)
-    return FALSE;
-  if (rc == SQLITE_ROW)
-    g_byte_array_append (counts, sqlite3_column_blob (read, 0), sqlite3_column_bytes (read, 0));
-  ow_db_release (g_steal_pointer (&read));
-
-  if (counts->len < (bucket + 1) * 4)
+  /* Rows of a day that was open when the database was upgraded (db/004-sealed-stats.sql). */
+  for (int i = 0; i < 2; i++)
     {
-      guint old_len = counts->len;
-
-      g_byte_array_set_size (counts, (bucket + 1) * 4);
-      memset (counts->data + old_len, 0, counts->len - old_len);
+      stmt = ow_db_prepare (db, i == 0 ? "DELETE FROM stat_daily WHERE day = ?1"
+                                       : "DELETE FROM stat_hist WHERE day = ?1", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, day, -1, SQLITE_STATIC);
+      if (!ow_db_step_done (db, stmt, error))
+        return FALSE;
+      ow_db_release (g_steal_pointer (&stmt));
     }
-  n = GUINT32_FROM_LE (((guint32 *) counts->data)[bucket]) + 1;
-  ((guint32 *) counts->data)[bucket] = GUINT32_TO_LE (n);
 
-  write = ow_db_prepare (db,
-                         "INSERT INTO stat_hist (day, dim, counts) VALUES (?1, ?2, ?3)"
-                         " ON CONFLICT (day, dim) DO UPDATE SET counts = excluded.counts",
-                         error);
-  if (write == NULL)
-    return FALSE;
-  sqlite3_bind_text (write, 1, day, -1, SQLITE_STATIC);
-  sqlite3_bind_text (write, 2, dim, -1, SQLITE_STATIC);
-  sqlite3_bind_blob (write, 3, counts->data, counts->len, SQLITE_STATIC);
-  return ow_db_step_done (db, write, error);
+  g_hash_table_iter_init (&iter, figures->counts);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      const OwStatCounts *c = value;
+
+      stmt = ow_db_prepare (db,
+                            "INSERT INTO stat_daily (day, dim, issued, called, served, no_shows, returned,"
+                            " wait_n, wait_sum, service_n, service_sum, overdue)"
+                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                            error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, day, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, key, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 3, c->issued);
+      sqlite3_bind_int64 (stmt, 4, c->called);
+      sqlite3_bind_int64 (stmt, 5, c->served);
+      sqlite3_bind_int64 (stmt, 6, c->no_shows);
+      sqlite3_bind_int64 (stmt, 7, c->returned);
+      sqlite3_bind_int64 (stmt, 8, c->wait_n);
+      sqlite3_bind_int64 (stmt, 9, c->wait_sum);
+      sqlite3_bind_int64 (stmt, 10, c->service_n);
+      sqlite3_bind_int64 (stmt, 11, c->service_sum);
+      sqlite3_bind_int64 (stmt, 12, c->overdue);
+      if (!ow_db_step_done (db, stmt, error))
+        return FALSE;
+      ow_db_release (g_steal_pointer (&stmt));
+    }
+
+  g_hash_table_iter_init (&iter, figures->hists);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      GArray *counts = value;
+
+      for (guint i = 0; i < counts->len; i++)
+        g_array_index (counts, guint32, i) = GUINT32_TO_LE (g_array_index (counts, guint32, i));
+      stmt = ow_db_prepare (db, "INSERT INTO stat_hist (day, dim, counts) VALUES (?1, ?2, ?3)", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, day, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, key, -1, SQLITE_STATIC);
+      sqlite3_bind_blob (stmt, 3, counts->data, counts->len * sizeof (guint32), SQLITE_STATIC);
+      if (!ow_db_step_done (db, stmt, error))
+        return FALSE;
+      ow_db_release (g_steal_pointer (&stmt));
+    }
+  return TRUE;
 }
 
 gboolean
-ow_stats_record (OwDb               *db,
-                 const char         *day,
-                 const OwStatRecord *record,
-                 GError            **error)
+ow_stats_seal (OwDb        *db,
+               const char  *before_day,
+               GError     **error)
 {
-  g_autofree char *service_dim = NULL;
-  g_autofree char *step_dim = NULL;
-  g_autofree char *window_dim = NULL;
-  g_autofree char *staff_dim = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) days = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *sealed = NULL;
+  int rc;
 
-  g_return_val_if_fail (day != NULL && record != NULL, FALSE);
+  g_return_val_if_fail (OW_IS_DB (db), FALSE);
+  g_return_val_if_fail (before_day != NULL, FALSE);
 
-  if (!bump_daily (db, day, "", record, error))
-    return FALSE;
-  if (record->service != NULL)
-    {
-      service_dim = g_strconcat ("service:", record->service, NULL);
-      if (!bump_daily (db, day, service_dim, record, error))
-        return FALSE;
-    }
-  /* Issuing happens before any step, window or staff is involved. */
-  if (record->kind == OW_STAT_ISSUED)
+  sealed = ow_db_get_setting (db, "stats_sealed_before");
+  if (g_strcmp0 (sealed, before_day) >= 0)
     return TRUE;
-  if (record->step != NULL)
-    {
-      step_dim = g_strconcat ("step:", record->step, NULL);
-      if (!bump_daily (db, day, step_dim, record, error))
-        return FALSE;
-    }
-  if (record->window != NULL)
-    {
-      window_dim = g_strconcat ("window:", record->window, NULL);
-      if (!bump_daily (db, day, window_dim, record, error))
-        return FALSE;
-    }
-  if (record->staff != NULL)
-    {
-      staff_dim = g_strconcat ("staff:", record->staff, NULL);
-      if (!bump_daily (db, day, staff_dim, record, error))
-        return FALSE;
-    }
 
-  if (record->kind == OW_STAT_CALLED)
+  stmt = ow_db_prepare (db, "SELECT DISTINCT day FROM counters WHERE day >= ?1 AND day < ?2 ORDER BY day",
+                        error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, sealed != NULL ? sealed : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, before_day, -1, SQLITE_STATIC);
+  while ((rc = ow_db_step_row (db, stmt, error)) == SQLITE_ROW)
+    g_ptr_array_add (days, g_strdup (ow_db_column_text (stmt, 0)));
+  if (rc < 0)
+    return FALSE;
+  ow_db_release (g_steal_pointer (&stmt));
+
+  for (guint i = 0; i < days->len; i++)
     {
-      if (!bump_hist (db, day, "wait", record->wait_s, error))
+      const char *day = g_ptr_array_index (days, i);
+      g_autoptr(OwStatDay) figures = ow_stat_day_new ();
+
+      if (!ow_stat_day_collect (db, day, figures, error) ||
+          !store_day (db, day, figures, error))
         return FALSE;
     }
-  else if (record->kind == OW_STAT_SERVED && record->step != NULL)
-    {
-      g_autofree char *hist_dim = g_strconcat ("service:", record->step, NULL);
-
-      if (!bump_hist (db, day, hist_dim, record->service_s, error))
-        return FALSE;
-    }
-
-  return TRUE;
+  return ow_db_set_setting (db, "stats_sealed_before", before_day, error);
 }

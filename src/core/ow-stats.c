@@ -2,30 +2,23 @@
 #include "config.h"
 
 #include "ow-stats.h"
+#include "ow-stats-day.h"
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
-/* Statistics are read from the daily aggregates (stat_daily, stat_hist) that the engine keeps
- * in step with every change (ow-stats-record.c), so a year of a busy hall costs tens of
- * thousands of aggregate rows rather than millions of visits.  The only read of raw rows is
- * the list of the worst overdue steps, through the partial index visits_overdue. */
+/* Statistics of a finished day are read from the aggregates (stat_daily, stat_hist) stored
+ * once when it ended (ow_stats_seal ()), so a year of a busy hall costs tens of thousands of
+ * aggregate rows rather than millions of visits.  Days not stored yet (today, usually) are
+ * worked out from their tickets and visits (ow_stat_day_collect ()).  The only other read of
+ * raw rows is the list of the worst overdue steps, through the partial index visits_overdue. */
 
 #define OVERDUE_CASES 100
 
 typedef struct
 {
-  gint64 issued;
-  gint64 called;
-  gint64 served;
-  gint64 no_shows;
-  gint64 returned;
-  gint64 wait_n;
-  gint64 wait_sum;
-  gint64 service_n;
-  gint64 service_sum;
-  gint64 overdue;
-  gboolean listed;   /* already written out under its catalogue row */
+  OwStatCounts n;
+  gboolean     listed;   /* already written out under its catalogue row */
 } Totals;
 
 /* Counts per bucket (see ow_stats_bucket()); merged over the days of the range. */
@@ -214,11 +207,52 @@ check_day (OwClock     *clock,
   return FALSE;
 }
 
-/* One pass over stat_daily for the range: totals per dimension, and the hall's row per day. */
+/* Adds one day's row of one dimension; the hall's row ('') also lists the day. */
+static void
+add_day_row (GHashTable         *dims,
+             JsonArray          *days,
+             const char         *day,
+             const char         *dim,
+             const OwStatCounts *row)
+{
+  Totals *totals = g_hash_table_lookup (dims, dim);
+
+  if (totals == NULL)
+    {
+      totals = g_new0 (Totals, 1);
+      g_hash_table_insert (dims, g_strdup (dim), totals);
+    }
+  totals->n.issued += row->issued;
+  totals->n.called += row->called;
+  totals->n.served += row->served;
+  totals->n.no_shows += row->no_shows;
+  totals->n.returned += row->returned;
+  totals->n.wait_n += row->wait_n;
+  totals->n.wait_sum += row->wait_sum;
+  totals->n.service_n += row->service_n;
+  totals->n.service_sum += row->service_sum;
+  totals->n.overdue += row->overdue;
+
+  if (dim[0] == '\0')
+    {
+      JsonObject *entry = json_object_new ();
+
+      json_object_set_string_member (entry, "day", day);
+      json_object_set_int_member (entry, "issued", row->issued);
+      json_object_set_int_member (entry, "served", row->served);
+      json_object_set_int_member (entry, "no_shows", row->no_shows);
+      json_object_set_int_member (entry, "returned", row->returned);
+      json_array_add_object_element (days, entry);
+    }
+}
+
+/* One pass over stat_daily for the stored days of the range: totals per dimension, and the
+ * hall's row per day. */
 static gboolean
 read_daily (OwDb        *db,
             const char  *from,
             const char  *to,
+            const char  *sealed_before,
             GHashTable  *dims,
             JsonArray   *days,
             GPtrArray   *day_names,
@@ -230,18 +264,19 @@ read_daily (OwDb        *db,
   stmt = ow_db_prepare (db,
                         "SELECT day, dim, issued, called, served, no_shows, returned, wait_n,"
                         " wait_sum, service_n, service_sum, overdue"
-                        " FROM stat_daily WHERE day BETWEEN ?1 AND ?2",
+                        " FROM stat_daily WHERE day BETWEEN ?1 AND ?2 AND day < ?3",
                         error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, from, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, to, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, sealed_before, -1, SQLITE_STATIC);
 
   while ((rc = ow_db_step_row (db, stmt, error)) == SQLITE_ROW)
     {
+      const char *day = ow_db_column_text (stmt, 0);
       const char *dim = ow_db_column_text (stmt, 1);
-      Totals *totals = g_hash_table_lookup (dims, dim);
-      Totals row = {
+      OwStatCounts row = {
         .issued = sqlite3_column_int64 (stmt, 2),
         .called = sqlite3_column_int64 (stmt, 3),
         .served = sqlite3_column_int64 (stmt, 4),
@@ -254,39 +289,94 @@ read_daily (OwDb        *db,
         .overdue = sqlite3_column_int64 (stmt, 11),
       };
 
-      if (totals == NULL)
-        {
-          totals = g_new0 (Totals, 1);
-          g_hash_table_insert (dims, g_strdup (dim), totals);
-        }
-      totals->issued += row.issued;
-      totals->called += row.called;
-      totals->served += row.served;
-      totals->no_shows += row.no_shows;
-      totals->returned += row.returned;
-      totals->wait_n += row.wait_n;
-      totals->wait_sum += row.wait_sum;
-      totals->service_n += row.service_n;
-      totals->service_sum += row.service_sum;
-      totals->overdue += row.overdue;
-
       /* Rows come in primary key order, so the days come out sorted. */
+      add_day_row (dims, days, day, dim, &row);
       if (dim[0] == '\0')
-        {
-          JsonObject *entry = json_object_new ();
-          const char *day = ow_db_column_text (stmt, 0);
-
-          json_object_set_string_member (entry, "day", day);
-          json_object_set_int_member (entry, "issued", row.issued);
-          json_object_set_int_member (entry, "served", row.served);
-          json_object_set_int_member (entry, "no_shows", row.no_shows);
-          json_object_set_int_member (entry, "returned", row.returned);
-          json_array_add_object_element (days, entry);
-          g_ptr_array_add (day_names, g_strdup (day));
-        }
+        g_ptr_array_add (day_names, g_strdup (day));
     }
 
   return rc == SQLITE_DONE;
+}
+
+static Hist *
+service_hist (GHashTable *service_hists,
+              const char *step)
+{
+  Hist *hist = g_hash_table_lookup (service_hists, step);
+
+  if (hist == NULL)
+    {
+      hist = hist_new ();
+      g_hash_table_insert (service_hists, g_strdup (step), hist);
+    }
+  return hist;
+}
+
+/* The days of the range not stored yet, each worked out from its tickets and visits.  They
+ * all come after the stored ones. */
+static gboolean
+read_open_days (OwDb        *db,
+                const char  *from,
+                const char  *to,
+                const char  *sealed_before,
+                GHashTable  *dims,
+                JsonArray   *days,
+                Hist        *wait,
+                GHashTable  *service_hists,
+                GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) open_days = g_ptr_array_new_with_free_func (g_free);
+  int rc;
+
+  stmt = ow_db_prepare (db,
+                        "SELECT DISTINCT day FROM counters WHERE day BETWEEN ?1 AND ?2 AND day >= ?3"
+                        " ORDER BY day",
+                        error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, from, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, to, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, sealed_before, -1, SQLITE_STATIC);
+  while ((rc = ow_db_step_row (db, stmt, error)) == SQLITE_ROW)
+    g_ptr_array_add (open_days, g_strdup (ow_db_column_text (stmt, 0)));
+  if (rc < 0)
+    return FALSE;
+  ow_db_release (g_steal_pointer (&stmt));
+
+  for (guint i = 0; i < open_days->len; i++)
+    {
+      const char *day = g_ptr_array_index (open_days, i);
+      g_autoptr(OwStatDay) figures = ow_stat_day_new ();
+      const OwStatCounts *hall;
+      GHashTableIter iter;
+      gpointer key, value;
+
+      if (!ow_stat_day_collect (db, day, figures, error))
+        return FALSE;
+      /* The hall's row first: it lists the day. */
+      hall = g_hash_table_lookup (figures->counts, "");
+      if (hall == NULL)
+        continue;
+      add_day_row (dims, days, day, "", hall);
+      g_hash_table_iter_init (&iter, figures->counts);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        if (((const char *) key)[0] != '\0')
+          add_day_row (dims, days, day, key, value);
+
+      g_hash_table_iter_init (&iter, figures->hists);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        {
+          GArray *counts = value;
+          Hist *hist = g_str_equal (key, "wait") ? wait
+                       : service_hist (service_hists, (const char *) key + strlen ("service:"));
+
+          for (guint b = 0; b < counts->len; b++)
+            if (g_array_index (counts, guint32, b) != 0)
+              hist_add (hist, b, g_array_index (counts, guint32, b));
+        }
+    }
+  return TRUE;
 }
 
 /* The histograms for the range, one day at a time: each day's 'wait' and 'service:STEP' rows
@@ -327,14 +417,7 @@ read_histograms (OwDb        *db,
       sqlite3_bind_text (services, 1, day, -1, SQLITE_STATIC);
       while ((rc = ow_db_step_row (db, services, error)) == SQLITE_ROW)
         {
-          const char *step = ow_db_column_text (services, 0) + strlen ("service:");
-
-          hist = g_hash_table_lookup (service_hists, step);
-          if (hist == NULL)
-            {
-              hist = hist_new ();
-              g_hash_table_insert (service_hists, g_strdup (step), hist);
-            }
+          hist = service_hist (service_hists, ow_db_column_text (services, 0) + strlen ("service:"));
           hist_add_counts (hist, services, 1);
         }
       if (rc < 0)
@@ -348,20 +431,20 @@ static void
 add_workload (JsonObject   *entry,
               const Totals *totals)
 {
-  json_object_set_int_member (entry, "called", totals->called);
-  json_object_set_int_member (entry, "served", totals->served);
-  json_object_set_int_member (entry, "service_s", totals->service_sum);
-  set_mean (entry, "mean_service_s", totals->service_sum, totals->service_n);
+  json_object_set_int_member (entry, "called", totals->n.called);
+  json_object_set_int_member (entry, "served", totals->n.served);
+  json_object_set_int_member (entry, "service_s", totals->n.service_sum);
+  set_mean (entry, "mean_service_s", totals->n.service_sum, totals->n.service_n);
 }
 
 static void
 add_service_counts (JsonObject   *entry,
                     const Totals *totals)
 {
-  json_object_set_int_member (entry, "issued", totals->issued);
-  json_object_set_int_member (entry, "served", totals->served);
-  json_object_set_int_member (entry, "no_shows", totals->no_shows);
-  json_object_set_int_member (entry, "returned", totals->returned);
+  json_object_set_int_member (entry, "issued", totals->n.issued);
+  json_object_set_int_member (entry, "served", totals->n.served);
+  json_object_set_int_member (entry, "no_shows", totals->n.no_shows);
+  json_object_set_int_member (entry, "returned", totals->n.returned);
 }
 
 static void
@@ -369,11 +452,11 @@ add_step_figures (JsonObject   *entry,
                   const Totals *totals,
                   const Hist   *service)
 {
-  json_object_set_int_member (entry, "served", totals->served);
-  set_mean (entry, "mean_service_s", totals->service_sum, totals->service_n);
+  json_object_set_int_member (entry, "served", totals->n.served);
+  set_mean (entry, "mean_service_s", totals->n.service_sum, totals->n.service_n);
   set_percentile (entry, "p90_service_s", service, 90);
-  json_object_set_int_member (entry, "overdue", totals->overdue);
-  set_mean (entry, "mean_wait_s", totals->wait_sum, totals->wait_n);
+  json_object_set_int_member (entry, "overdue", totals->n.overdue);
+  set_mean (entry, "mean_wait_s", totals->n.wait_sum, totals->n.wait_n);
 }
 
 static int
@@ -462,7 +545,7 @@ list_steps (OwDb        *db,
         {
           final_active = active;
           final_position = position;
-          final_served = totals->served;
+          final_served = totals->n.served;
         }
 
       entry = json_object_new ();
@@ -715,6 +798,7 @@ ow_stats_query (OwDb        *db,
   g_autoptr(JsonArray) cases = NULL;
   g_autoptr(JsonObject) result = NULL;
   g_autofree char *today = NULL;
+  g_autofree char *sealed_before = NULL;
   g_autoptr(Hist) wait = NULL;
   const Totals *hall;
   JsonObject *wait_object;
@@ -751,8 +835,12 @@ ow_stats_query (OwDb        *db,
   if (!ow_db_begin (db, FALSE, error))
     return NULL;
 
-  if (!read_daily (db, from_day, to_day, dims, days, day_names, error) ||
+  sealed_before = ow_db_get_setting (db, "stats_sealed_before");
+  if (sealed_before == NULL)
+    sealed_before = g_strdup ("");
+  if (!read_daily (db, from_day, to_day, sealed_before, dims, days, day_names, error) ||
       !read_histograms (db, day_names, wait, service_hists, error) ||
+      !read_open_days (db, from_day, to_day, sealed_before, dims, days, wait, service_hists, error) ||
       (steps = list_steps (db, dims, service_hists, &completed, error)) == NULL ||
       (windows = list_windows (db, dims, error)) == NULL ||
       (staff = list_staff (db, dims, error)) == NULL ||
@@ -771,15 +859,15 @@ ow_stats_query (OwDb        *db,
   result = json_object_new ();
   json_object_set_string_member (result, "from", from_day);
   json_object_set_string_member (result, "to", to_day);
-  json_object_set_int_member (result, "issued", hall->issued);
-  json_object_set_int_member (result, "served", hall->served);
+  json_object_set_int_member (result, "issued", hall->n.issued);
+  json_object_set_int_member (result, "served", hall->n.served);
   json_object_set_int_member (result, "completed", completed);
-  json_object_set_int_member (result, "no_shows", hall->no_shows);
-  json_object_set_int_member (result, "returned", hall->returned);
+  json_object_set_int_member (result, "no_shows", hall->n.no_shows);
+  json_object_set_int_member (result, "returned", hall->n.returned);
 
   wait_object = json_object_new ();
-  json_object_set_int_member (wait_object, "n", hall->wait_n);
-  set_mean (wait_object, "mean_s", hall->wait_sum, hall->wait_n);
+  json_object_set_int_member (wait_object, "n", hall->n.wait_n);
+  set_mean (wait_object, "mean_s", hall->n.wait_sum, hall->n.wait_n);
   set_percentile (wait_object, "p50_s", wait, 50);
   set_percentile (wait_object, "p90_s", wait, 90);
   json_object_set_object_member (result, "wait", wait_object);
@@ -791,7 +879,7 @@ ow_stats_query (OwDb        *db,
   json_object_set_array_member (result, "days", g_steal_pointer (&days));
 
   overdue_object = json_object_new ();
-  json_object_set_int_member (overdue_object, "total", hall->overdue);
+  json_object_set_int_member (overdue_object, "total", hall->n.overdue);
   json_object_set_array_member (overdue_object, "cases", g_steal_pointer (&cases));
   json_object_set_object_member (result, "overdue", overdue_object);
 

@@ -8,35 +8,15 @@
 
 G_BEGIN_DECLS
 
-typedef enum
-{
-  OW_STAT_ISSUED,     /* service */
-  OW_STAT_CALLED,     /* service, step, window, staff, wait_s */
-  OW_STAT_SERVED,     /* service, step, window, staff, service_s, overdue; a step finished */
-  OW_STAT_NO_SHOW,    /* service, step, window, staff */
-  OW_STAT_RETURNED,   /* service, step, window, staff */
-} OwStatKind;
-
-typedef struct
-{
-  OwStatKind  kind;
-  const char *service;
-  const char *step;
-  const char *window;
-  const char *staff;
-  gint64      wait_s;
-  gint64      service_s;
-  gboolean    overdue;
-} OwStatRecord;
-
 /* Histogram buckets: whole seconds below 120 s, then buckets 2% wide. */
 int         ow_stats_bucket          (gint64              seconds);
 gint64      ow_stats_bucket_seconds  (int                 bucket);
 
-/* Adds one record to the daily aggregates, inside the caller's transaction. */
-gboolean    ow_stats_record          (OwDb               *db,
-                                      const char         *day,
-                                      const OwStatRecord *record,
+/* Works out and stores the figures of every day before @before_day not stored yet, inside
+ * the caller's write transaction.  The engine calls it once a day, when the open tickets of
+ * earlier days have expired and their figures can no longer change. */
+gboolean    ow_stats_seal            (OwDb               *db,
+                                      const char         *before_day,
                                       GError            **error);
 
 /* Statistics for the days from @from_day to @to_day inclusive ('YYYY-MM-DD'; NULL = today). */
