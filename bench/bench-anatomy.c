@@ -186,7 +186,7 @@ main (int    argc,
   while (g_hash_table_iter_next (&iter, &key, NULL))
     g_ptr_array_add (texts, key);
   g_ptr_array_sort_with_data (texts, compare_counts, by_text);
-  for (guint i = 0; i < MIN (texts->len, 12); i++)
+  for (guint i = 0; i < MIN (texts->len, 30); i++)
     g_print ("  %5.2f  %s\n", GPOINTER_TO_INT (g_hash_table_lookup (by_text, texts->pdata[i])) / (double) total_ops,
              (const char *) texts->pdata[i]);
   page_costs (dir);

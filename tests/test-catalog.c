@@ -232,8 +232,8 @@ exec_sql (Fixture    *fixture,
     g_error ("%s: %s", sql, message);
 }
 
-/* Every row of every table an import may touch, plus the number of events: two dumps are
- * equal exactly when the import changed nothing. */
+/* Every row of every table an import may touch, plus the number of events and imports (the
+ * catalogue's generation): two dumps are equal exactly when the import changed nothing. */
 static char *
 dump_database (Fixture  *fixture,
                gboolean  with_events)
@@ -245,7 +245,7 @@ dump_database (Fixture  *fixture,
     "SELECT * FROM steps ORDER BY id",
     "SELECT * FROM windows ORDER BY id",
     "SELECT * FROM window_steps ORDER BY window, step",
-    "SELECT * FROM settings ORDER BY key",
+    "SELECT * FROM settings WHERE key <> 'catalog_generation' ORDER BY key",
     "SELECT * FROM tickets ORDER BY id",
     "SELECT * FROM visits ORDER BY id",
   };
@@ -272,8 +272,10 @@ dump_database (Fixture  *fixture,
       sqlite3_finalize (stmt);
     }
   if (with_events)
-    g_string_append_printf (out, "events %" G_GINT64_FORMAT "\n",
-                            query_int (fixture, "SELECT count(*) FROM events"));
+    g_string_append_printf (out, "events %" G_GINT64_FORMAT ", generation %" G_GINT64_FORMAT "\n",
+                            query_int (fixture, "SELECT count(*) FROM events"),
+                            query_int (fixture, "SELECT coalesce ((SELECT value FROM settings"
+                                                " WHERE key = 'catalog_generation'), 0)"));
   return g_string_free (out, FALSE);
 }
 

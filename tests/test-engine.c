@@ -676,6 +676,44 @@ test_background_checkpoint (HallFixture   *fixture,
   g_assert_true (verdict.ok);
 }
 
+/* The engine keeps a copy of the catalogue (ow-catalog-cache.c); an import through another
+ * connection, as from the CLI while the server runs, must reach it at the next operation. */
+static void
+test_catalog_cache_follows_imports (HallFixture   *fixture,
+                                    gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OwDb) other = ow_db_open (fixture->path, &error);
+  g_autoptr(GString) changed = g_string_new (test_catalog);
+  g_autoptr(JsonObject) ticket = NULL;
+  g_autoptr(JsonObject) window = NULL;
+  g_autofree char *first = NULL;
+
+  g_assert_no_error (error);
+  first = issue (fixture, "biz", FALSE);
+  ticket = ow_hall_find_ticket (fixture->hall, first, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (ticket, "step_name"), "en"),
+                   ==, "Pre-review");
+  g_clear_pointer (&ticket, json_object_unref);
+
+  /* Renamed, and window 5 no longer serves pre-review. */
+  g_assert_cmpuint (g_string_replace (changed, "\"en\": \"Pre-review\"", "\"en\": \"Document check\"", 1), ==, 1);
+  g_assert_cmpuint (g_string_replace (changed, "\"steps\": [\"biz/review\"]}", "\"steps\": [\"edu/serve\"]}", 1), ==, 1);
+  ow_catalog_import_data (other, fixture->clock, NULL, "changed.json", changed->str, -1, NULL, &error);
+  g_assert_no_error (error);
+
+  ticket = ow_hall_find_ticket (fixture->hall, first, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (ticket, "step_name"), "en"),
+                   ==, "Document check");
+  window = ow_hall_get_window (fixture->hall, "w5", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (json_array_get_length (json_object_get_array_member (window, "steps")), ==, 1);
+  g_assert_null (act (fixture, "w5", OW_WINDOW_CALL, NULL));
+  assert_cmpstr_free (act (fixture, "w1", OW_WINDOW_CALL, NULL), first);
+}
+
 /* The log's VFS (ow-wal-vfs.c) holds a commit's frames until it syncs the log.  Every commit
  * must nevertheless reach other connections whole: small ones, ones larger than what it
  * gathers in one call, and ones that rewrite a page already in the log. */
@@ -932,6 +970,7 @@ main (int    argc,
   ADD ("/ow/engine/concurrent-processes", test_concurrent_processes);
   ADD ("/ow/engine/queues-waiting", test_queues_and_waiting);
   ADD ("/ow/engine/background-checkpoint", test_background_checkpoint);
+  ADD ("/ow/engine/catalog-cache-follows-imports", test_catalog_cache_follows_imports);
   ADD ("/ow/engine/wal-vfs-readers", test_wal_vfs_readers);
   ADD ("/ow/engine/wal-vfs-kill", test_wal_vfs_kill);
   ADD ("/ow/engine/waiting-alert", test_waiting_alert);

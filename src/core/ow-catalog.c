@@ -1621,6 +1621,17 @@ end_visit (OwDb              *db,
   return ow_db_step_done (db, visits, error);
 }
 
+/* Engines cache the catalogue (ow-catalog-cache.c) and reload it when this changes. */
+static gboolean
+bump_generation (OwDb    *db,
+                 GError **error)
+{
+  return ow_db_exec (db,
+                     "INSERT INTO settings (key, value) VALUES ('catalog_generation', '1')"
+                     " ON CONFLICT (key) DO UPDATE SET value = CAST (value AS INTEGER) + 1",
+                     error);
+}
+
 static gboolean
 log_ticket_event (OwDb              *db,
                   const OwActor     *actor,
@@ -1904,7 +1915,8 @@ write_catalog (OwDb           *db,
       !rehome_tickets (db, cat, actor, now, tickets, &moved, &cancelled, error) ||
       !ow_db_set_setting (db, "hall_name", cat->hall_name, error) ||
       !ow_db_set_setting (db, "status_base_url", cat->status_base_url, error) ||
-      !ow_db_set_setting (db, "no_show_limit", no_show_limit, error))
+      !ow_db_set_setting (db, "no_show_limit", no_show_limit, error) ||
+      !bump_generation (db, error))
     goto fail;
 
   json_builder_begin_object (builder);

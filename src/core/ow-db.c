@@ -26,6 +26,7 @@ struct _OwDb
   GHashTable *statements;  /* SQL text -> sqlite3_stmt * (owns them) */
   GHashTable *by_address;  /* SQL string address -> sqlite3_stmt *, a cache of the above */
   guint       depth;       /* nesting of ow_db_begin () */
+  guint64     serial;      /* outermost transactions begun */
 };
 
 G_DEFINE_FINAL_TYPE (OwDb, ow_db, G_TYPE_OBJECT)
@@ -377,8 +378,18 @@ ow_db_begin (OwDb     *self,
     sql = immediate ? "BEGIN IMMEDIATE" : "BEGIN";
   if (!ow_db_exec (self, sql, error))
     return FALSE;
-  self->depth++;
+  if (self->depth++ == 0)
+    self->serial++;
   return TRUE;
+}
+
+/* Changes whenever an outermost transaction begins: what was read in the current one stays
+ * true until the serial changes. */
+guint64
+ow_db_get_transaction_serial (OwDb *self)
+{
+  g_return_val_if_fail (OW_IS_DB (self), 0);
+  return self->serial;
 }
 
 gboolean

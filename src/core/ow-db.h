@@ -48,6 +48,7 @@ gboolean      ow_db_commit        (OwDb          *self,
                                    GError       **error);
 void          ow_db_rollback      (OwDb          *self);
 gboolean      ow_db_in_transaction (OwDb         *self);
+guint64       ow_db_get_transaction_serial (OwDb *self);
 gboolean      ow_db_is_outermost  (OwDb          *self);
 gboolean      ow_db_set_error     (OwDb          *self,
                                    int            rc,

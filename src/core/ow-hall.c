@@ -3,6 +3,7 @@
 
 #include "ow-hall.h"
 
+#include "ow-catalog-cache.h"
 #include "ow-stats.h"
 
 #include <glib/gi18n-lib.h>
@@ -25,6 +26,7 @@ struct _OwHall
   OwClock *clock;
   gint64   last_seq;  /* the newest event this object appended */
   GHashTable *names;  /* catalogue name JSON text -> parsed JsonNode */
+  OwCatalogCache *catalog;
 };
 
 enum {
@@ -193,6 +195,7 @@ ow_hall_dispose (GObject *object)
   g_clear_object (&self->db);
   g_clear_object (&self->clock);
   g_clear_pointer (&self->names, g_hash_table_unref);
+  g_clear_pointer (&self->catalog, ow_catalog_cache_free);
   G_OBJECT_CLASS (ow_hall_parent_class)->dispose (object);
 }
 
@@ -228,6 +231,7 @@ static void
 ow_hall_init (OwHall *self)
 {
   self->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) json_node_unref);
+  self->catalog = ow_catalog_cache_new ();
 }
 
 OwHall *
@@ -537,6 +541,36 @@ name_node (OwHall     *self,
   return json_node_deep_copy (node);
 }
 
+/* The catalogue as of the current transaction.  Should reading it fail, results are built
+ * from the copy already held; the operation's own reads will report the failure. */
+static OwCatalogCache *
+catalog (OwHall *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!ow_catalog_cache_refresh (self->catalog, self->db, &error))
+    g_warning ("catalogue: %s", error->message);
+  return self->catalog;
+}
+
+/* The first active step of @service after @position (G_MININT: its first step), or NULL. */
+static const char *
+step_after (OwHall     *self,
+            const char *service,
+            int         position)
+{
+  const OwCachedService *cached = ow_catalog_cache_service (self->catalog, service);
+
+  for (guint i = 0; cached != NULL && i < cached->steps->len; i++)
+    {
+      const OwCachedStep *step = g_ptr_array_index (cached->steps, i);
+
+      if (step->active && step->position > position)
+        return step->id;
+    }
+  return NULL;
+}
+
 static void
 set_string_or_null (JsonObject *object,
                     const char *member,
@@ -622,8 +656,8 @@ ticket_to_json (OwHall       *self,
                 const Ticket *t,
                 gboolean      with_history)
 {
-  g_autoptr(sqlite3_stmt) steps = NULL;
-  g_autoptr(sqlite3_stmt) names = NULL;
+  const OwCachedService *service;
+  const OwCachedWindow *window;
   JsonObject *object = json_object_new ();
   JsonArray *step_list = json_array_new ();
   int step_index = 0;
@@ -652,60 +686,40 @@ ticket_to_json (OwHall       *self,
   else
     json_object_set_array_member (object, "missing", json_array_new ());
 
-  names = ow_db_prepare (self->db,
-                         "SELECT s.name, s.prefix, w.number, w.name FROM services s"
-                         " LEFT JOIN windows w ON w.id = ?2 WHERE s.code = ?1",
-                         NULL);
-  if (names != NULL)
+  service = ow_catalog_cache_service (catalog (self), t->service);
+  window = ow_catalog_cache_window (self->catalog, t->window);
+  json_object_set_member (object, "service_name", name_node (self, service != NULL ? service->name : NULL));
+  if (window != NULL)
     {
-      sqlite3_bind_text (names, 1, t->service, -1, SQLITE_STATIC);
-      sqlite3_bind_text (names, 2, t->window, -1, SQLITE_STATIC);
-      if (sqlite3_step (names) == SQLITE_ROW)
-        {
-          json_object_set_member (object, "service_name", name_node (self, ow_db_column_text (names, 0)));
-          if (sqlite3_column_type (names, 2) != SQLITE_NULL)
-            {
-              json_object_set_int_member (object, "window_number", sqlite3_column_int (names, 2));
-              json_object_set_member (object, "window_name", name_node (self, ow_db_column_text (names, 3)));
-            }
-          else
-            {
-              json_object_set_null_member (object, "window_number");
-              json_object_set_null_member (object, "window_name");
-            }
-        }
+      json_object_set_int_member (object, "window_number", window->number);
+      json_object_set_member (object, "window_name", name_node (self, window->name));
+    }
+  else
+    {
+      json_object_set_null_member (object, "window_number");
+      json_object_set_null_member (object, "window_name");
     }
 
   /* The whole flow, so screens can show where the citizen is in it. */
-  steps = ow_db_prepare (self->db,
-                         "SELECT id, name, limit_minutes, active FROM steps WHERE service = ?1"
-                         " ORDER BY position",
-                         NULL);
-  if (steps != NULL)
+  for (guint i = 0; service != NULL && i < service->steps->len; i++)
     {
-      sqlite3_bind_text (steps, 1, t->service, -1, SQLITE_STATIC);
-      while (sqlite3_step (steps) == SQLITE_ROW)
-        {
-          JsonObject *step = json_object_new ();
-          const char *id = ow_db_column_text (steps, 0);
+      const OwCachedStep *cached = g_ptr_array_index (service->steps, i);
+      JsonObject *step;
 
-          if (!sqlite3_column_int (steps, 3) && g_strcmp0 (id, t->step) != 0)
-            {
-              json_object_unref (step);
-              continue;
-            }
-          position++;
-          json_object_set_string_member (step, "id", id);
-          json_object_set_member (step, "name", name_node (self, ow_db_column_text (steps, 1)));
-          json_object_set_int_member (step, "limit_minutes", sqlite3_column_int (steps, 2));
-          if (g_strcmp0 (id, t->step) == 0)
-            {
-              step_index = position;
-              json_object_set_member (object, "step_name", name_node (self, ow_db_column_text (steps, 1)));
-              json_object_set_int_member (object, "step_limit_minutes", sqlite3_column_int (steps, 2));
-            }
-          json_array_add_object_element (step_list, step);
+      if (!cached->active && g_strcmp0 (cached->id, t->step) != 0)
+        continue;
+      step = json_object_new ();
+      position++;
+      json_object_set_string_member (step, "id", cached->id);
+      json_object_set_member (step, "name", name_node (self, cached->name));
+      json_object_set_int_member (step, "limit_minutes", cached->limit_minutes);
+      if (g_strcmp0 (cached->id, t->step) == 0)
+        {
+          step_index = position;
+          json_object_set_member (object, "step_name", name_node (self, cached->name));
+          json_object_set_int_member (object, "step_limit_minutes", cached->limit_minutes);
         }
+      json_array_add_object_element (step_list, step);
     }
   if (!json_object_has_member (object, "step_name"))
     json_object_set_null_member (object, "step_name");
@@ -1069,24 +1083,17 @@ first_step (OwHall      *self,
             char       **step,
             GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  int rc;
+  const char *first;
 
-  stmt = ow_db_prepare (self->db,
-                        "SELECT id FROM steps WHERE service = ?1 AND active ORDER BY position LIMIT 1",
-                        error);
-  if (stmt == NULL)
+  if (!ow_catalog_cache_refresh (self->catalog, self->db, error))
     return FALSE;
-  sqlite3_bind_text (stmt, 1, service, -1, SQLITE_STATIC);
-  rc = ow_db_step_row (self->db, stmt, error);
-  if (rc < 0)
-    return FALSE;
-  if (rc == SQLITE_DONE)
+  first = step_after (self, service, G_MININT);
+  if (first == NULL)
     {
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, _("service '%s' has no steps"), service);
       return FALSE;
     }
-  *step = column_dup (stmt, 0);
+  *step = g_strdup (first);
   return TRUE;
 }
 
@@ -1321,7 +1328,7 @@ window_to_json (OwHall      *self,
                 GError     **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(sqlite3_stmt) steps = NULL;
+  const OwCachedWindow *cached;
   JsonObject *object;
   JsonArray *step_list;
   int rc;
@@ -1360,17 +1367,9 @@ window_to_json (OwHall      *self,
   json_object_set_boolean_member (object, "active", sqlite3_column_int (stmt, 9));
 
   step_list = json_array_new ();
-  steps = ow_db_prepare (self->db,
-                         "SELECT ws.step FROM window_steps ws JOIN steps s ON s.id = ws.step"
-                         " JOIN services v ON v.code = s.service"
-                         " WHERE ws.window = ?1 ORDER BY v.ord, s.position",
-                         NULL);
-  if (steps != NULL)
-    {
-      sqlite3_bind_text (steps, 1, window, -1, SQLITE_STATIC);
-      while (sqlite3_step (steps) == SQLITE_ROW)
-        json_array_add_string_element (step_list, ow_db_column_text (steps, 0));
-    }
+  cached = ow_catalog_cache_window (catalog (self), window);
+  for (guint i = 0; cached != NULL && i < cached->steps->len; i++)
+    json_array_add_string_element (step_list, g_ptr_array_index (cached->steps, i));
   json_object_set_array_member (object, "steps", step_list);
   return object;
 }
@@ -1547,16 +1546,14 @@ next_for_window (OwHall      *self,
                  gint64      *out_id,
                  GError     **error)
 {
-  g_autoptr(sqlite3_stmt) steps = NULL;
   g_autoptr(sqlite3_stmt) head = NULL;
   g_autoptr(sqlite3_stmt) targeted = NULL;
+  const OwCachedWindow *cached;
   QueueHead best = { 0 };
-  int rc;
 
-  steps = ow_db_prepare (self->db,
-                         "SELECT ws.step FROM window_steps ws JOIN steps s ON s.id = ws.step"
-                         " WHERE ws.window = ?1 AND s.active",
-                         error);
+  if (!ow_catalog_cache_refresh (self->catalog, self->db, error))
+    return FALSE;
+  cached = ow_catalog_cache_window (self->catalog, window);
   head = ow_db_prepare (self->db,
                         "SELECT id, priority, place FROM tickets WHERE state = 'waiting' AND step = ?1"
                         " AND +target_window IS NULL ORDER BY priority DESC, place, id LIMIT 1",
@@ -1565,18 +1562,15 @@ next_for_window (OwHall      *self,
                             "SELECT id, priority, place FROM tickets WHERE state = 'waiting'"
                             " AND target_window = ?1 ORDER BY priority DESC, place, id LIMIT 1",
                             error);
-  if (steps == NULL || head == NULL || targeted == NULL)
+  if (head == NULL || targeted == NULL)
     return FALSE;
 
-  sqlite3_bind_text (steps, 1, window, -1, SQLITE_STATIC);
-  while ((rc = ow_db_step_row (self->db, steps, error)) == SQLITE_ROW)
+  for (guint i = 0; cached != NULL && i < cached->active_steps->len; i++)
     {
-      sqlite3_bind_text (head, 1, ow_db_column_text (steps, 0), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (head, 1, g_ptr_array_index (cached->active_steps, i), -1, SQLITE_STATIC);
       if (!consider_head (self->db, head, &best, error))
         return FALSE;
     }
-  if (rc < 0)
-    return FALSE;
 
   sqlite3_bind_text (targeted, 1, window, -1, SQLITE_STATIC);
   if (!consider_head (self->db, targeted, &best, error))
@@ -1679,29 +1673,22 @@ step_info (OwHall      *self,
            int         *limit_minutes,
            GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  int rc;
+  const OwCachedStep *cached;
 
-  stmt = ow_db_prepare (self->db,
-                        "SELECT service, position, limit_minutes, active FROM steps WHERE id = ?1",
-                        error);
-  if (stmt == NULL)
+  if (!ow_catalog_cache_refresh (self->catalog, self->db, error))
     return FALSE;
-  sqlite3_bind_text (stmt, 1, step, -1, SQLITE_STATIC);
-  rc = ow_db_step_row (self->db, stmt, error);
-  if (rc < 0)
-    return FALSE;
-  if (rc == SQLITE_DONE || !sqlite3_column_int (stmt, 3))
+  cached = ow_catalog_cache_step (self->catalog, step);
+  if (cached == NULL || !cached->active)
     {
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND, _("no step '%s'"), step);
       return FALSE;
     }
   if (service != NULL)
-    *service = column_dup (stmt, 0);
+    *service = g_strdup (cached->service);
   if (position != NULL)
-    *position = sqlite3_column_int (stmt, 1);
+    *position = cached->position;
   if (limit_minutes != NULL)
-    *limit_minutes = sqlite3_column_int (stmt, 2);
+    *limit_minutes = cached->limit_minutes;
   return TRUE;
 }
 
@@ -1711,21 +1698,9 @@ next_step (OwHall      *self,
            int          position,
            GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  int rc;
-
-  stmt = ow_db_prepare (self->db,
-                        "SELECT id FROM steps WHERE service = ?1 AND position > ?2 AND active"
-                        " ORDER BY position LIMIT 1",
-                        error);
-  if (stmt == NULL)
+  if (!ow_catalog_cache_refresh (self->catalog, self->db, error))
     return NULL;
-  sqlite3_bind_text (stmt, 1, service, -1, SQLITE_STATIC);
-  sqlite3_bind_int (stmt, 2, position);
-  rc = ow_db_step_row (self->db, stmt, error);
-  if (rc == SQLITE_ROW)
-    return column_dup (stmt, 0);
-  return NULL;
+  return g_strdup (step_after (self, service, position));
 }
 
 static gboolean
