@@ -6,7 +6,8 @@
 /* Four catalogue reads ran in every engine operation (the service's steps and names, the
  * window's steps, the next step).  The whole catalogue is a few dozen rows, so it is loaded
  * at once and kept until settings.catalog_generation changes, which every import does
- * (ow-catalog.c), in this process or another.  The generation is read once per transaction. */
+ * (ow-catalog.c), in this process or another.  The generation is read once per transaction
+ * (OwDb's serials start at 1, so 0 means "not checked in one"). */
 
 struct _OwCatalogCache
 {
@@ -175,11 +176,11 @@ ow_catalog_cache_refresh (OwCatalogCache  *self,
                           GError         **error)
 {
   guint64 serial = ow_db_get_transaction_serial (db);
+  gboolean in_transaction = ow_db_in_transaction (db);
   g_autofree char *generation = NULL;
 
-  g_return_val_if_fail (ow_db_in_transaction (db), FALSE);
-
-  if (self->generation != NULL && self->checked_in == serial)
+  /* Outside a transaction every read is a transaction of its own: check every time. */
+  if (self->generation != NULL && in_transaction && self->checked_in == serial)
     return TRUE;
   generation = ow_db_get_setting (db, "catalog_generation");
   if (generation == NULL)
@@ -191,7 +192,7 @@ ow_catalog_cache_refresh (OwCatalogCache  *self,
         return FALSE;
       self->generation = g_steal_pointer (&generation);
     }
-  self->checked_in = serial;
+  self->checked_in = in_transaction ? serial : 0;
   return TRUE;
 }
 

@@ -549,7 +549,7 @@ catalog (OwHall *self)
   g_autoptr(GError) error = NULL;
 
   if (!ow_catalog_cache_refresh (self->catalog, self->db, &error))
-    g_warning ("catalogue: %s", error->message);
+    g_warning ("catalogue: %s", error != NULL ? error->message : "?");
   return self->catalog;
 }
 
