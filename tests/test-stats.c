@@ -653,6 +653,74 @@ test_sealed_day (Fixture       *f,
   g_assert_cmpstr (sealed, ==, open);
 }
 
+static JsonObject *
+hour_entry (JsonObject *stats,
+            int         hour)
+{
+  JsonArray *hours = json_object_get_array_member (stats, "hours");
+
+  for (guint i = 0; i < json_array_get_length (hours); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (hours, i);
+
+      if (json_object_get_int_member (entry, "hour") == hour)
+        return entry;
+    }
+  return NULL;
+}
+
+/* DOMAIN.md: issued, served and no-shows per hour.  Issuing counts at the hour of issue, a
+ * call at the hour of the call, a step's outcome at the hour it ended; the same while the
+ * day is open and once it is stored. */
+static void
+test_hours (Fixture       *f,
+            gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  at (f, f->day1, -1);                     /* 08:59:59 */
+  issue (f, "lic", "L001");
+  at (f, f->day1, 3600);                   /* 10:00:00 */
+  act (f, "w1", "s1", OW_WINDOW_CALL, "L001");
+  at (f, f->day1, 3660);
+  act (f, "w1", "s1", OW_WINDOW_COMPLETE, "L001");
+  at (f, f->day1, 7200);                   /* 11:00:00 */
+  issue (f, "info", "I001");
+  at (f, f->day1, 7210);
+  act (f, "w1", "s1", OW_WINDOW_CALL, "I001");
+  act (f, "w1", "s1", OW_WINDOW_NO_SHOW, "I001");
+
+  for (int stored = 0; stored < 2; stored++)
+    {
+      g_autoptr(JsonObject) stats = query (f, "2026-03-02", "2026-03-02");
+      JsonObject *eight = hour_entry (stats, 8);
+      JsonObject *ten = hour_entry (stats, 10);
+      JsonObject *eleven = hour_entry (stats, 11);
+
+      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (stats, "hours")), ==, 3);
+      g_assert_nonnull (eight);
+      g_assert_cmpint (json_object_get_int_member (eight, "issued"), ==, 1);
+      g_assert_cmpint (json_object_get_int_member (eight, "called"), ==, 0);
+      g_assert_true (json_object_get_null_member (eight, "mean_wait_s"));
+      g_assert_nonnull (ten);
+      g_assert_cmpint (json_object_get_int_member (ten, "issued"), ==, 0);
+      g_assert_cmpint (json_object_get_int_member (ten, "called"), ==, 1);
+      g_assert_cmpint (json_object_get_int_member (ten, "served"), ==, 1);
+      assert_mean (ten, "mean_wait_s", 3601);
+      g_assert_nonnull (eleven);
+      g_assert_cmpint (json_object_get_int_member (eleven, "issued"), ==, 1);
+      g_assert_cmpint (json_object_get_int_member (eleven, "called"), ==, 1);
+      g_assert_cmpint (json_object_get_int_member (eleven, "no_shows"), ==, 1);
+      g_assert_cmpint (json_object_get_int_member (eleven, "served"), ==, 0);
+
+      /* The next morning's sweep stores the day; the second round reads it back. */
+      at (f, f->day2, 0);
+      g_assert_true (ow_hall_expire_old_tickets (f->hall, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpint (count_rows (f->db, "SELECT count(*) FROM stat_daily WHERE dim LIKE 'hour:%'"), ==, 3);
+}
+
 /* A database whose statistics were kept by every operation (schema 3) keeps its figures:
  * finished days as stored, the latest one worked out from its visits from then on. */
 static void
@@ -671,7 +739,7 @@ test_upgrade_keeps_figures (Fixture       *f,
 
   /* What schema 3 held: aggregates for every day, the latest one included. */
   g_assert_true (ow_db_begin (f->db, TRUE, &error));
-  g_assert_true (ow_stats_seal (f->db, "2026-03-04", &error));
+  g_assert_true (ow_stats_seal (f->db, f->clock, "2026-03-04", &error));
   g_assert_true (ow_db_commit (f->db, &error));
   g_assert_true (ow_db_exec (f->db,
                              "DROP TABLE day_counts;"
@@ -730,6 +798,7 @@ main (int   argc,
   ADD ("/ow/stats/bad-days", test_bad_days);
   ADD ("/ow/stats/long-waits", test_long_waits);
   ADD ("/ow/stats/sealed-day", test_sealed_day);
+  ADD ("/ow/stats/hours", test_hours);
   ADD ("/ow/stats/upgrade-keeps-figures", test_upgrade_keeps_figures);
 #undef ADD
 

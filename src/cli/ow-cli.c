@@ -775,6 +775,32 @@ cmd_audit (Cli   *cli,
 }
 
 static int
+text_columns (const char *text)
+{
+  int columns = 0;
+
+  for (const char *p = text; *p; p = g_utf8_next_char (p))
+    columns += g_unichar_iswide (g_utf8_get_char (p)) ? 2 : 1;
+  return columns;
+}
+
+/* Pads @text to @width terminal columns: CJK characters take two. */
+static void
+print_padded (const char *text,
+              int         width)
+{
+  g_print ("%s%*s", text, MAX (width - text_columns (text), 1), "");
+}
+
+/* Right-aligns @text in @width columns, after one space. */
+static void
+print_right (const char *text,
+             int         width)
+{
+  g_print ("%*s%s", MAX (width - text_columns (text), 0) + 1, "", text);
+}
+
+static int
 cmd_stats (Cli   *cli,
            int    argc,
            char **argv)
@@ -813,6 +839,7 @@ cmd_stats (Cli   *cli,
     JsonObject *wait = json_object_get_object_member (stats, "wait");
     JsonArray *steps = json_object_get_array_member (stats, "steps");
     JsonArray *windows = json_object_get_array_member (stats, "windows");
+    JsonArray *hours = json_object_get_array_member (stats, "hours");
 
     g_print (_("Statistics %s to %s\n"), json_object_get_string_member (stats, "from"),
              json_object_get_string_member (stats, "to"));
@@ -825,7 +852,14 @@ cmd_stats (Cli   *cli,
              json_object_get_double_member (wait, "mean_s"),
              (long long) json_object_get_int_member (wait, "p50_s"),
              (long long) json_object_get_int_member (wait, "p90_s"));
-    g_print ("\n%-28s %8s %10s %10s %8s\n", _("Step"), _("Served"), _("Mean (s)"), _("Limit (s)"), _("Overdue"));
+    /* Headers are translated: padded by terminal columns, not bytes. */
+    g_print ("\n");
+    print_padded (_("Step"), 28);
+    print_right (_("Served"), 8);
+    print_right (_("Mean (s)"), 10);
+    print_right (_("Limit (s)"), 10);
+    print_right (_("Overdue"), 8);
+    g_print ("\n");
     for (guint i = 0; i < json_array_get_length (steps); i++)
       {
         JsonObject *step = json_array_get_object_element (steps, i);
@@ -837,7 +871,12 @@ cmd_stats (Cli   *cli,
                  json_object_get_int_member (step, "limit_minutes") * 60,
                  json_object_get_int_member (step, "overdue"));
       }
-    g_print ("\n%-10s %8s %8s %10s\n", _("Window"), _("Called"), _("Served"), _("Mean (s)"));
+    g_print ("\n");
+    print_padded (_("Window"), 10);
+    print_right (_("Called"), 8);
+    print_right (_("Served"), 8);
+    print_right (_("Mean (s)"), 10);
+    g_print ("\n");
     for (guint i = 0; i < json_array_get_length (windows); i++)
       {
         JsonObject *window = json_array_get_object_element (windows, i);
@@ -847,6 +886,25 @@ cmd_stats (Cli   *cli,
                  json_object_get_int_member (window, "called"),
                  json_object_get_int_member (window, "served"),
                  json_object_get_double_member (window, "mean_service_s"));
+      }
+    g_print ("\n");
+    print_padded (_("Hour"), 6);
+    print_right (_("Issued"), 8);
+    print_right (_("Called"), 8);
+    print_right (_("Served"), 8);
+    print_right (_("No-shows"), 8);
+    g_print ("\n");
+    for (guint i = 0; i < json_array_get_length (hours); i++)
+      {
+        JsonObject *hour = json_array_get_object_element (hours, i);
+
+        g_print ("%02" G_GINT64_FORMAT ":00  %8" G_GINT64_FORMAT " %8" G_GINT64_FORMAT " %8" G_GINT64_FORMAT
+                 " %8" G_GINT64_FORMAT "\n",
+                 json_object_get_int_member (hour, "hour"),
+                 json_object_get_int_member (hour, "issued"),
+                 json_object_get_int_member (hour, "called"),
+                 json_object_get_int_member (hour, "served"),
+                 json_object_get_int_member (hour, "no_shows"));
       }
   }
   return EXIT_OK;
@@ -874,32 +932,6 @@ parse_double_option (GHashTable  *values,
     }
   *out = value;
   return TRUE;
-}
-
-static int
-text_columns (const char *text)
-{
-  int columns = 0;
-
-  for (const char *p = text; *p; p = g_utf8_next_char (p))
-    columns += g_unichar_iswide (g_utf8_get_char (p)) ? 2 : 1;
-  return columns;
-}
-
-/* Pads @text to @width terminal columns: CJK characters take two. */
-static void
-print_padded (const char *text,
-              int         width)
-{
-  g_print ("%s%*s", text, MAX (width - text_columns (text), 1), "");
-}
-
-/* Right-aligns @text in @width columns, after one space. */
-static void
-print_right (const char *text,
-             int         width)
-{
-  g_print ("%*s%s", MAX (width - text_columns (text), 0) + 1, "", text);
 }
 
 static void

@@ -1022,7 +1022,7 @@ expire_old (OwHall  *self,
     }
   /* Earlier days can no longer change: their statistics are worked out once and stored. */
   return ow_db_set_setting (self->db, "expired_before", today, error) &&
-         ow_stats_seal (self->db, today, error);
+         ow_stats_seal (self->db, self->clock, today, error);
 }
 
 gboolean

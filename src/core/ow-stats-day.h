@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "ow-clock.h"
 #include "ow-db.h"
 
 G_BEGIN_DECLS
@@ -24,13 +25,14 @@ typedef struct
 
 typedef struct
 {
-  GHashTable *counts;   /* dim ('', 'service:CODE', 'step:ID', 'window:ID', 'staff:ID') -> OwStatCounts */
+  GHashTable *counts;   /* dim ('', 'service:CODE', 'hour:HH', 'step:ID', 'window:ID', 'staff:ID') -> OwStatCounts */
   GHashTable *hists;    /* dim ('wait', 'service:STEP') -> GArray of guint32, one per bucket */
 } OwStatDay;
 
 OwStatDay *ow_stat_day_new     (void);
 void       ow_stat_day_free    (OwStatDay   *day);
 gboolean   ow_stat_day_collect (OwDb        *db,
+                                OwClock     *clock,
                                 const char  *day,
                                 OwStatDay   *out,
                                 GError     **error);

@@ -50,7 +50,38 @@ typedef struct
   gint64      service_s;
   gboolean    overdue;
   gint64      times;
+  int         hour;     /* of the local day when it happened: issue, call, or end of the step */
 } StatRecord;
+
+/* Local hours of a day: from its midnight, unless the clocks change that day. */
+typedef struct
+{
+  OwClock  *clock;
+  gint64    midnight;
+  gboolean  uniform;
+} DayHours;
+
+static void
+day_hours_init (DayHours   *hours,
+                OwClock    *clock,
+                const char *day)
+{
+  hours->clock = clock;
+  hours->midnight = ow_clock_parse_day (clock, day);
+  hours->uniform = hours->midnight >= 0 &&
+                   ow_clock_minute_of_day (clock, hours->midnight + (gint64) 23 * 3600 * G_USEC_PER_SEC) == 23 * 60;
+}
+
+static int
+day_hours_of (const DayHours *hours,
+              gint64          at)
+{
+  gint64 since = at - hours->midnight;
+
+  if (hours->uniform && since >= 0 && since < (gint64) 24 * 3600 * G_USEC_PER_SEC)
+    return (int) (since / ((gint64) 3600 * G_USEC_PER_SEC));
+  return ow_clock_minute_of_day (hours->clock, at) / 60;
+}
 
 OwStatDay *
 ow_stat_day_new (void)
@@ -131,14 +162,18 @@ bump_hist (OwStatDay  *day,
   g_array_index (counts, guint32, bucket)++;
 }
 
-/* The hall, the service, and then the step, window and staff where they apply. */
+/* The hall, the service and the hour, and then the step, window and staff where they apply. */
 static void
 day_add (OwStatDay        *day,
          const StatRecord *record)
 {
+  char hour[4];
+
   bump_counts (day, "", "", record);
   if (record->service != NULL)
     bump_counts (day, "service:", record->service, record);
+  g_snprintf (hour, sizeof hour, "%02d", CLAMP (record->hour, 0, 23));
+  bump_counts (day, "hour:", hour, record);
   /* Issuing happens before any step, window or staff is involved. */
   if (record->kind == STAT_ISSUED)
     return;
@@ -159,22 +194,25 @@ day_add (OwStatDay        *day,
  * (a visit is opened after its ticket is issued), so the read starts there. */
 gboolean
 ow_stat_day_collect (OwDb        *db,
+                     OwClock     *clock,
                      const char  *day,
                      OwStatDay   *out,
                      GError     **error)
 {
   g_autoptr(sqlite3_stmt) issued = NULL;
   g_autoptr(sqlite3_stmt) visits = NULL;
+  DayHours hours;
   int rc;
 
-  issued = ow_db_prepare (db, "SELECT service, count(*) FROM tickets WHERE day = ?1 GROUP BY service", error);
+  day_hours_init (&hours, clock, day);
+  issued = ow_db_prepare (db, "SELECT service, issued_at FROM tickets WHERE day = ?1", error);
   if (issued == NULL)
     return FALSE;
   sqlite3_bind_text (issued, 1, day, -1, SQLITE_STATIC);
   while ((rc = ow_db_step_row (db, issued, error)) == SQLITE_ROW)
     {
-      StatRecord record = { .kind = STAT_ISSUED, .service = ow_db_column_text (issued, 0),
-                            .times = sqlite3_column_int64 (issued, 1) };
+      StatRecord record = { .kind = STAT_ISSUED, .service = ow_db_column_text (issued, 0), .times = 1,
+                            .hour = day_hours_of (&hours, sqlite3_column_int64 (issued, 1)) };
 
       day_add (out, &record);
     }
@@ -204,9 +242,12 @@ ow_stat_day_collect (OwDb        *db,
       if (sqlite3_column_type (visits, 6) == SQLITE_NULL)
         continue;   /* never called: it only waited */
       record.kind = STAT_CALLED;
+      record.hour = day_hours_of (&hours, sqlite3_column_int64 (visits, 6));
       record.wait_s = (sqlite3_column_int64 (visits, 6) - sqlite3_column_int64 (visits, 5)) / G_USEC_PER_SEC;
       day_add (out, &record);
 
+      if (sqlite3_column_type (visits, 8) != SQLITE_NULL)
+        record.hour = day_hours_of (&hours, sqlite3_column_int64 (visits, 8));
       if (g_strcmp0 (outcome, "done") == 0)
         {
           record.kind = STAT_SERVED;
@@ -298,6 +339,7 @@ store_day (OwDb       *db,
 
 gboolean
 ow_stats_seal (OwDb        *db,
+               OwClock     *clock,
                const char  *before_day,
                GError     **error)
 {
@@ -330,7 +372,7 @@ ow_stats_seal (OwDb        *db,
       const char *day = g_ptr_array_index (days, i);
       g_autoptr(OwStatDay) figures = ow_stat_day_new ();
 
-      if (!ow_stat_day_collect (db, day, figures, error) ||
+      if (!ow_stat_day_collect (db, clock, day, figures, error) ||
           !store_day (db, day, figures, error))
         return FALSE;
     }

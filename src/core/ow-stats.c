@@ -316,6 +316,7 @@ service_hist (GHashTable *service_hists,
  * all come after the stored ones. */
 static gboolean
 read_open_days (OwDb        *db,
+                OwClock     *clock,
                 const char  *from,
                 const char  *to,
                 const char  *sealed_before,
@@ -352,7 +353,7 @@ read_open_days (OwDb        *db,
       GHashTableIter iter;
       gpointer key, value;
 
-      if (!ow_stat_day_collect (db, day, figures, error))
+      if (!ow_stat_day_collect (db, clock, day, figures, error))
         return FALSE;
       /* The hall's row first: it lists the day. */
       hall = g_hash_table_lookup (figures->counts, "");
@@ -721,6 +722,37 @@ list_services (OwDb        *db,
   return g_steal_pointer (&services);
 }
 
+/* The range's figures by local hour of the day (what happened between 09:00 and 09:59 on any
+ * of its days counts for 9): issuing by the hour of issue, calls by the hour of the call, and
+ * served, no-show and returned by the hour the step ended. */
+static JsonArray *
+list_hours (GHashTable *dims)
+{
+  JsonArray *hours = json_array_new ();
+
+  for (int hour = 0; hour < 24; hour++)
+    {
+      char id[4];
+      const Totals *totals;
+      JsonObject *entry;
+
+      g_snprintf (id, sizeof id, "%02d", hour);
+      if (!has_totals (dims, "hour:", id))
+        continue;
+      totals = lookup_totals (dims, "hour:", id);
+      entry = json_object_new ();
+      json_object_set_int_member (entry, "hour", hour);
+      json_object_set_int_member (entry, "issued", totals->n.issued);
+      json_object_set_int_member (entry, "called", totals->n.called);
+      json_object_set_int_member (entry, "served", totals->n.served);
+      json_object_set_int_member (entry, "no_shows", totals->n.no_shows);
+      json_object_set_int_member (entry, "returned", totals->n.returned);
+      set_mean (entry, "mean_wait_s", totals->n.wait_sum, totals->n.wait_n);
+      json_array_add_object_element (hours, entry);
+    }
+  return hours;
+}
+
 /* The worst overdue steps of the range.  visits_overdue indexes only the overdue visits, and
  * the ranking reads nothing but that index; the visits' other columns, their tickets and
  * steps are fetched for the hundred chosen only, not for every overdue visit of the range. */
@@ -840,7 +872,7 @@ ow_stats_query (OwDb        *db,
     sealed_before = g_strdup ("");
   if (!read_daily (db, from_day, to_day, sealed_before, dims, days, day_names, error) ||
       !read_histograms (db, day_names, wait, service_hists, error) ||
-      !read_open_days (db, from_day, to_day, sealed_before, dims, days, wait, service_hists, error) ||
+      !read_open_days (db, clock, from_day, to_day, sealed_before, dims, days, wait, service_hists, error) ||
       (steps = list_steps (db, dims, service_hists, &completed, error)) == NULL ||
       (windows = list_windows (db, dims, error)) == NULL ||
       (staff = list_staff (db, dims, error)) == NULL ||
@@ -877,6 +909,7 @@ ow_stats_query (OwDb        *db,
   json_object_set_array_member (result, "staff", g_steal_pointer (&staff));
   json_object_set_array_member (result, "services", g_steal_pointer (&services));
   json_object_set_array_member (result, "days", g_steal_pointer (&days));
+  json_object_set_array_member (result, "hours", list_hours (dims));
 
   overdue_object = json_object_new ();
   json_object_set_int_member (overdue_object, "total", hall->n.overdue);

@@ -16,6 +16,7 @@ gint64      ow_stats_bucket_seconds  (int                 bucket);
  * the caller's write transaction.  The engine calls it once a day, when the open tickets of
  * earlier days have expired and their figures can no longer change. */
 gboolean    ow_stats_seal            (OwDb               *db,
+                                      OwClock            *clock,
                                       const char         *before_day,
                                       GError            **error);
 
