@@ -459,6 +459,68 @@ test_default_db_and_usage (CliFixture    *fixture,
   }
 }
 
+/* followup list|update: a bad rating (given through the engine, as the server would) is
+ * listed and moved on from the command line, which logs each move. */
+static void
+test_followup (CliFixture    *fixture,
+               gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) issued = NULL;
+  g_autoptr(JsonObject) listed = NULL;
+  g_autoptr(JsonObject) moved = NULL;
+  g_autofree char *id = NULL;
+  JsonArray *followups;
+
+  {
+    g_auto(Run) issue = run_cli (fixture, "--json", "ticket", "issue", "pension-enrol");
+    g_auto(Run) call = run_cli (fixture, "--json", "window", "call", "w8");
+    g_auto(Run) done = run_cli (fixture, "--json", "window", "complete", "w8");
+
+    issued = run_json_ok (fixture, &issue);
+    g_assert_cmpint (call.status, ==, 0);
+    g_assert_cmpint (done.status, ==, 0);
+  }
+  {
+    g_autoptr(OwDb) db = ow_db_open (fixture->db, &error);
+    g_autoptr(OwClock) clock = ow_clock_new_system ();
+    g_autoptr(OwHall) hall = NULL;
+    g_autoptr(JsonObject) rated = NULL;
+
+    g_assert_no_error (error);
+    hall = ow_hall_new (db, clock);
+    rated = ow_public_rate (hall, NULL, json_object_get_string_member (issued, "token"), 2, NULL, &error);
+    g_assert_no_error (error);
+  }
+
+  {
+    g_auto(Run) list = run_cli (fixture, "--json", "followup", "list");
+
+    listed = run_json_ok (fixture, &list);
+  }
+  followups = json_object_get_array_member (listed, "followups");
+  g_assert_cmpuint (json_array_get_length (followups), ==, 1);
+  id = g_strdup_printf ("%" G_GINT64_FORMAT,
+                        json_object_get_int_member (json_array_get_object_element (followups, 0), "id"));
+  {
+    g_auto(Run) no_note = run_cli (fixture, "--json", "followup", "update", id, "--state", "contacted");
+    g_auto(Run) backwards = run_cli (fixture, "--json", "followup", "update", id, "--state", "open", "--note", "x");
+    g_auto(Run) update = run_cli (fixture, "--json", "followup", "update", id, "--state", "contacted",
+                                  "--note", "已电话回访");
+    g_auto(Run) human = run_cli (fixture, "--lang", "en", "followup", "list", "--all");
+    g_autofree char *label = g_strdup_printf ("#%s", id);
+
+    g_assert_cmpint (no_note.status, !=, 0);
+    g_assert_cmpint (backwards.status, !=, 0);
+    g_assert_nonnull (strstr (backwards.err, "cannot become"));
+    moved = run_json_ok (fixture, &update);
+    g_assert_cmpstr (json_object_get_string_member (moved, "state"), ==, "contacted");
+    g_assert_cmpint (human.status, ==, 0);
+    g_assert_nonnull (strstr (human.out, label));
+    g_assert_nonnull (strstr (human.out, "citizen contacted"));
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -473,6 +535,7 @@ main (int    argc,
   ADD ("/ow/cli/staff", test_staff);
   ADD ("/ow/cli/audit", test_audit);
   ADD ("/ow/cli/stats-and-simulate", test_stats_and_simulate);
+  ADD ("/ow/cli/followup", test_followup);
   ADD ("/ow/cli/languages", test_languages);
   ADD ("/ow/cli/default-db-and-usage", test_default_db_and_usage);
 #undef ADD

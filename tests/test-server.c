@@ -156,6 +156,8 @@ test_role_matrix (void)
       { "GET", "/api/v1/audit?since=0&limit=5", NULL, S | A },
       { "GET", "/api/v1/audit/verify", NULL, S | A },
       { "GET", "/api/v1/stats", NULL, S | A },
+      { "GET", "/api/v1/followups", NULL, S | A },
+      { "POST", "/api/v1/followups/999999", "{\"state\": \"contacted\", \"note\": \"n\"}", C | S | A },
       { "GET", "/api/v1/staff", NULL, A },
       { "POST", "/api/v1/staff", "{}", A },
       { "GET", "/api/v1/devices", NULL, A },
@@ -1430,6 +1432,67 @@ test_kill9 (void)
   test_hall_free (h);
 }
 
+/* 好差评 follow-up through the API: supervisors list bad ratings and follow them up; the
+ * counter staff who owns one may appeal it, and nobody else. */
+static void
+test_followup (void)
+{
+  g_autofree char *number = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *rating_path = NULL;
+  g_autofree char *followup_path = NULL;
+  g_autofree char *owner = test_login (hall, "c5", PIN_COUNTER, "w8");
+  g_autofree char *other = test_login (hall, "c6", PIN_COUNTER, "w6");
+  g_autofree char *super = test_login (hall, "super", PIN_SUPERVISOR, NULL);
+  g_autoptr(JsonObject) rated = NULL;
+  g_autoptr(JsonObject) listed = NULL;
+  g_autoptr(JsonObject) stats = NULL;
+  JsonArray *followups;
+  JsonObject *followup = NULL;
+
+  finish_in_hand (hall, owner, "w8");
+  token = issue_token (hall, "pension-enrol", &number);
+  json_object_unref (call_until (hall, owner, "w8", number));
+  json_object_unref (act (hall, owner, "w8", "complete", NULL, 200));
+  rating_path = g_strdup_printf ("/api/v1/tickets/%s/rating", token);
+  rated = test_http (hall, "POST", rating_path, NULL, "{\"level\": 1, \"comment\": \"等了很久\"}", 201);
+  g_assert_true (json_object_has_member (rated, "followup_due"));
+
+  listed = test_http (hall, "GET", "/api/v1/followups", super, NULL, 200);
+  followups = json_object_get_array_member (listed, "followups");
+  for (guint i = 0; i < json_array_get_length (followups); i++)
+    if (g_strcmp0 (json_object_get_string_member (json_array_get_object_element (followups, i), "ticket"), number) == 0)
+      followup = json_array_get_object_element (followups, i);
+  g_assert_nonnull (followup);
+  g_assert_cmpstr (json_object_get_string_member (followup, "staff"), ==, "c5");
+  g_assert_cmpstr (json_object_get_string_member (followup, "state"), ==, "open");
+  followup_path = g_strdup_printf ("/api/v1/followups/%" G_GINT64_FORMAT, json_object_get_int_member (followup, "id"));
+
+  {
+    g_autoptr(JsonObject) not_theirs = test_http (hall, "POST", followup_path, other,
+                                                  "{\"state\": \"appealed\", \"note\": \"不是我\"}", 422);
+    g_autoptr(JsonObject) not_appeal = test_http (hall, "POST", followup_path, owner,
+                                                  "{\"state\": \"fixed\", \"note\": \"已改\"}", 422);
+    g_autoptr(JsonObject) no_note = test_http (hall, "POST", followup_path, super, "{\"state\": \"fixed\"}", 400);
+    g_autoptr(JsonObject) bad_id = test_http (hall, "POST", "/api/v1/followups/x1", super,
+                                              "{\"state\": \"fixed\", \"note\": \"n\"}", 404);
+    g_autoptr(JsonObject) appealed = test_http (hall, "POST", followup_path, owner,
+                                                "{\"state\": \"appealed\", \"note\": \"材料确实不全\"}", 200);
+    g_autoptr(JsonObject) fixed = test_http (hall, "POST", followup_path, super,
+                                             "{\"state\": \"fixed\", \"note\": \"已电话回访并改进告知单\"}", 200);
+    g_autoptr(JsonObject) after_end = test_http (hall, "POST", followup_path, super,
+                                                 "{\"state\": \"explained\", \"note\": \"n\"}", 409);
+
+    g_assert_cmpstr (json_object_get_string_member (appealed, "state"), ==, "appealed");
+    g_assert_cmpstr (json_object_get_string_member (fixed, "state"), ==, "fixed");
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (fixed, "notes")), ==, 2);
+  }
+
+  stats = test_http (hall, "GET", "/api/v1/stats", super, NULL, 200);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (json_object_get_object_member (stats, "ratings"),
+                                                                              "followup"), "fixed"), >=, 1);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1446,6 +1509,7 @@ main (int    argc,
   g_test_add_func ("/ow/server/role-matrix", test_role_matrix);
   g_test_add_func ("/ow/server/lockout", test_lockout);
   g_test_add_func ("/ow/server/visit", test_visit);
+  g_test_add_func ("/ow/server/followup", test_followup);
   g_test_add_func ("/ow/server/window-ticket", test_window_ticket);
   g_test_add_func ("/ow/server/admin", test_admin);
   g_test_add_func ("/ow/server/bad-input", test_bad_input);

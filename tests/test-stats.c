@@ -721,6 +721,148 @@ test_hours (Fixture       *f,
   g_assert_cmpint (count_rows (f->db, "SELECT count(*) FROM stat_daily WHERE dim LIKE 'hour:%'"), ==, 3);
 }
 
+/* Serves an enquiry at w1 by s1 from issue to completion; returns its token. */
+static char *
+serve_enquiry (Fixture    *f,
+               const char *number)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) ticket = ow_hall_issue_ticket (f->hall, &admin, "info", FALSE, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (ticket, "number"), ==, number);
+  act (f, "w1", "s1", OW_WINDOW_CALL, number);
+  act (f, "w1", "s1", OW_WINDOW_COMPLETE, number);
+  return g_strdup (json_object_get_string_member (ticket, "token"));
+}
+
+static void
+assert_move_fails (Fixture    *f,
+                   gint64      id,
+                   const char *state,
+                   const char *note,
+                   const char *owner,
+                   int         code)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) moved = ow_followup_move (f->hall, &admin, id, state, note, owner, &error);
+
+  g_assert_error (error, OW_HALL_ERROR, code);
+  g_assert_null (moved);
+}
+
+/* DOMAIN.md: a bad rating is owned by whoever handled the case and followed up within the
+ * hall's working days; its owner may appeal; the indicators are the shares followed up and
+ * fixed.  Notes stay out of the audit log, which holds their hashes. */
+static void
+test_followup (Fixture       *f,
+               gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *bad_token = NULL;
+  g_autofree char *good_token = NULL;
+  g_autofree char *late_token = NULL;
+  g_autoptr(JsonObject) bad = NULL;
+  g_autoptr(JsonObject) good = NULL;
+  g_autoptr(JsonObject) late = NULL;
+  g_autoptr(JsonArray) open = NULL;
+  g_autoptr(JsonArray) everything = NULL;
+  g_autoptr(JsonObject) ratings = NULL;
+  g_autofree char *weekend = ow_followup_due_day ("2026-03-05", 3);
+  g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, "Called the citizen back", -1);
+  const char *moves[][2] = {
+    { "appealed", "The documents really were incomplete" },
+    { "contacted", "Called the citizen back" },
+    { "fixed", "Form templates now at window 1" },
+  };
+  JsonObject *entry, *followup;
+  gint64 id;
+
+  /* Thursday + 3 working days is the next Tuesday. */
+  g_assert_cmpstr (weekend, ==, "2026-03-10");
+  g_assert_null (ow_followup_due_day ("2026-02-30", 3));
+
+  at (f, f->day1, 0);                      /* Monday 2026-03-02 */
+  bad_token = serve_enquiry (f, "I001");
+  good_token = serve_enquiry (f, "I002");
+  bad = ow_public_rate (f->hall, NULL, bad_token, 1, "Sent away twice", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (bad, "followup_due"), ==, "2026-03-05");
+  good = ow_public_rate (f->hall, NULL, good_token, 4, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (json_object_has_member (good, "followup_due"));
+
+  open = ow_followup_list (f->hall, FALSE, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (open), ==, 1);
+  entry = json_array_get_object_element (open, 0);
+  id = json_object_get_int_member (entry, "id");
+  g_assert_cmpstr (json_object_get_string_member (entry, "ticket"), ==, "I001");
+  g_assert_cmpstr (json_object_get_string_member (entry, "state"), ==, "open");
+  g_assert_cmpstr (json_object_get_string_member (entry, "staff"), ==, "s1");
+  g_assert_cmpstr (json_object_get_string_member (entry, "comment"), ==, "Sent away twice");
+  g_assert_false (json_object_get_boolean_member (entry, "overdue"));
+
+  /* Only s1 may appeal, and only appeal; a move needs a real state and a note. */
+  assert_move_fails (f, id, "appealed", "Not mine", "s2", OW_HALL_ERROR_NOT_ALLOWED);
+  assert_move_fails (f, id, "fixed", "Fixed it myself", "s1", OW_HALL_ERROR_NOT_ALLOWED);
+  assert_move_fails (f, id, "done", "Done", NULL, OW_HALL_ERROR_INVALID);
+  assert_move_fails (f, id, "contacted", "   ", NULL, OW_HALL_ERROR_INVALID);
+  assert_move_fails (f, id, "open", "Again", NULL, OW_HALL_ERROR_WRONG_STATE);
+  assert_move_fails (f, id + 1, "contacted", "Called", NULL, OW_HALL_ERROR_NOT_FOUND);
+
+  for (guint i = 0; i < G_N_ELEMENTS (moves); i++)
+    {
+      g_autoptr(JsonObject) moved = ow_followup_move (f->hall, &admin, id, moves[i][0], moves[i][1],
+                                                      i == 0 ? "s1" : NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (json_object_get_string_member (moved, "state"), ==, moves[i][0]);
+      if (i == 1)
+        assert_move_fails (f, id, "verified", "Backwards", NULL, OW_HALL_ERROR_WRONG_STATE);
+    }
+  assert_move_fails (f, id, "explained", "After the end", NULL, OW_HALL_ERROR_WRONG_STATE);
+
+  g_clear_pointer (&open, json_array_unref);
+  open = ow_followup_list (f->hall, FALSE, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (open), ==, 0);
+  everything = ow_followup_list (f->hall, TRUE, "2026-03-02", "2026-03-02", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (everything), ==, 1);
+  entry = json_array_get_object_element (everything, 0);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (entry, "notes")), ==, 3);
+
+  /* The log has each move with the note's hash, never the note. */
+  g_assert_cmpint (count_rows (f->db, "SELECT count(*) FROM events WHERE action = 'follow_up'"), ==, 3);
+  g_assert_cmpint (count_rows (f->db, "SELECT count(*) FROM events WHERE details LIKE '%Called the citizen%'"), ==, 0);
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM events WHERE action = 'follow_up'"
+                                            " AND json_extract (details, '$.note_sha256') = '%s'", hash);
+
+    g_assert_cmpint (count_rows (f->db, sql), ==, 1);
+  }
+
+  /* A second bad rating left alone past its day is overdue. */
+  late_token = serve_enquiry (f, "I003");
+  late = ow_public_rate (f->hall, NULL, late_token, 2, NULL, &error);
+  g_assert_no_error (error);
+  ow_clock_set (f->clock, f->day1 + (gint64) 4 * 24 * 3600 * G_USEC_PER_SEC);   /* Friday */
+  ratings = ow_public_rating_stats (f->hall, "2026-03-02", "2026-03-02", &error);
+  g_assert_no_error (error);
+  followup = json_object_get_object_member (ratings, "followup");
+  g_assert_cmpint (json_object_get_int_member (followup, "bad"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (followup, "followed_up"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (followup, "fixed"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (followup, "overdue"), ==, 1);
+  assert_mean (followup, "fixed_rate", 0.5);
+  g_clear_pointer (&open, json_array_unref);
+  open = ow_followup_list (f->hall, FALSE, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (open), ==, 1);
+  g_assert_true (json_object_get_boolean_member (json_array_get_object_element (open, 0), "overdue"));
+}
+
 /* A database whose statistics were kept by every operation (schema 3) keeps its figures:
  * finished days as stored, the latest one worked out from its visits from then on. */
 static void
@@ -741,17 +883,23 @@ test_upgrade_keeps_figures (Fixture       *f,
   g_assert_true (ow_db_begin (f->db, TRUE, &error));
   g_assert_true (ow_stats_seal (f->db, f->clock, "2026-03-04", &error));
   g_assert_true (ow_db_commit (f->db, &error));
+  /* Undoes migrations 4 and later. */
   g_assert_true (ow_db_exec (f->db,
                              "DROP TABLE day_counts;"
                              "ALTER TABLE counters DROP COLUMN first_visit;"
                              "DELETE FROM settings WHERE key = 'stats_sealed_before';"
+                             "DROP TABLE followup_notes;"
+                             "DROP INDEX ratings_followup;"
+                             "ALTER TABLE ratings DROP COLUMN followup;"
+                             "ALTER TABLE ratings DROP COLUMN followup_due;"
+                             "ALTER TABLE ratings DROP COLUMN followup_at;"
                              "PRAGMA user_version = 3;",
                              &error));
   g_assert_no_error (error);
 
   upgraded = ow_db_open (f->path, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (ow_db_get_schema_version (upgraded), ==, 4);
+  g_assert_cmpint (ow_db_get_schema_version (upgraded), ==, 5);
   setting = ow_db_get_setting (upgraded, "stats_sealed_before");
   g_assert_cmpstr (setting, ==, "2026-03-03");
   g_assert_cmpint (count_rows (upgraded, "SELECT count(*) FROM stat_daily WHERE day = '2026-03-03'"), ==, 0);
@@ -799,6 +947,7 @@ main (int   argc,
   ADD ("/ow/stats/long-waits", test_long_waits);
   ADD ("/ow/stats/sealed-day", test_sealed_day);
   ADD ("/ow/stats/hours", test_hours);
+  ADD ("/ow/stats/followup", test_followup);
   ADD ("/ow/stats/upgrade-keeps-figures", test_upgrade_keeps_figures);
 #undef ADD
 

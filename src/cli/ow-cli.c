@@ -1118,6 +1118,94 @@ cmd_simulate (Cli   *cli,
   return EXIT_OK;
 }
 
+/* 好差评 follow-up: the bad ratings and where each stands; moving one on with a note. */
+static int
+cmd_followup (Cli   *cli,
+              int    argc,
+              char **argv)
+{
+  static const OptSpec specs[] = {
+    { "all", FALSE, FALSE },
+    { "from", TRUE, FALSE },
+    { "to", TRUE, FALSE },
+    { "state", TRUE, FALSE },
+    { "note", TRUE, FALSE },
+    { NULL },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) values = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) positional = g_ptr_array_new ();
+  g_autoptr(JsonObject) result = json_object_new ();
+  g_autofree char *message = NULL;
+  const char *usage_text = _("usage: onewindow followup list [--all] [--from DAY] [--to DAY] | "
+                             "followup update ID --state verified|contacted|appealed|fixed|explained --note TEXT");
+
+  if (argc < 1)
+    return usage (cli, usage_text);
+  if (!parse_options (cli, argc - 1, argv + 1, specs, values, positional, &message))
+    return usage (cli, message);
+
+  if (g_str_equal (argv[0], "list") && positional->len == 0)
+    {
+      g_autoptr(JsonArray) list = NULL;
+
+      if (!open_hall (cli, &error))
+        return fail_error (cli, error);
+      list = ow_followup_list (cli->hall, g_hash_table_contains (values, "all"),
+                               g_hash_table_lookup (values, "from"), g_hash_table_lookup (values, "to"), &error);
+      if (list == NULL)
+        return fail_error (cli, error);
+      json_object_set_array_member (result, "followups", json_array_ref (list));
+      if (cli->json)
+        {
+          print_json (result);
+          return EXIT_OK;
+        }
+      for (guint i = 0; i < json_array_get_length (list); i++)
+        {
+          JsonObject *entry = json_array_get_object_element (list, i);
+
+          /* Translators: a bad rating's id, its ticket number and day, level, staff, follow-up
+           * state, due day, and "  (overdue)" or nothing. */
+          g_print (_("#%-5lld %-6s %s  level %lld  staff %s  %s, due %s%s\n"),
+                   (long long) json_object_get_int_member (entry, "id"),
+                   json_object_get_string_member (entry, "ticket"),
+                   json_object_get_string_member (entry, "day"),
+                   (long long) json_object_get_int_member (entry, "level"),
+                   json_object_get_string_member_with_default (entry, "staff", "-"),
+                   ow_followup_state_label (json_object_get_string_member (entry, "state")),
+                   json_object_get_string_member (entry, "due"),
+                   json_object_get_boolean_member (entry, "overdue") ? _("  (overdue)") : "");
+        }
+      return EXIT_OK;
+    }
+
+  if (g_str_equal (argv[0], "update") && positional->len == 1)
+    {
+      g_autoptr(JsonObject) moved = NULL;
+      gint64 id;
+
+      if (!g_ascii_string_to_signed (g_ptr_array_index (positional, 0), 10, 1, G_MAXINT64, &id, NULL) ||
+          !g_hash_table_contains (values, "state") || !g_hash_table_contains (values, "note"))
+        return usage (cli, usage_text);
+      if (!open_hall (cli, &error))
+        return fail_error (cli, error);
+      moved = ow_followup_move (cli->hall, &cli->actor, id, g_hash_table_lookup (values, "state"),
+                                g_hash_table_lookup (values, "note"), NULL, &error);
+      if (moved == NULL)
+        return fail_error (cli, error);
+      if (cli->json)
+        print_json (moved);
+      else
+        /* Translators: a bad rating's id and its new follow-up state. */
+        g_print (_("Rating #%lld: %s.\n"), (long long) id,
+                 ow_followup_state_label (json_object_get_string_member (moved, "state")));
+      return EXIT_OK;
+    }
+
+  return usage (cli, usage_text);
+}
+
 static int
 cmd_device (Cli   *cli,
             int    argc,
@@ -1233,6 +1321,8 @@ print_help (void)
                    "  audit verify [--anchor SEQ:HASH]\n"
                    "  audit export [--format csv|jsonl] [--since SEQ]\n"
                    "  stats [--from DAY] [--to DAY]\n"
+                   "  followup list [--all] [--from DAY] [--to DAY]\n"
+                   "  followup update ID --state verified|contacted|appealed|fixed|explained --note TEXT\n"
                    "  simulate --windows N --arrivals-per-hour L --service-minutes M [--hours H] [--seed S]\n"
                    "           [--service-dist exp|lognormal] [--catalog FILE]\n"));
 }
@@ -1333,6 +1423,8 @@ ow_cli_run (int    argc,
     status = cmd_audit (&cli, argc, argv);
   else if (g_str_equal (command, "stats"))
     status = cmd_stats (&cli, argc, argv);
+  else if (g_str_equal (command, "followup"))
+    status = cmd_followup (&cli, argc, argv);
   else if (g_str_equal (command, "simulate"))
     status = cmd_simulate (&cli, argc, argv);
   else

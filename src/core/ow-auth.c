@@ -3,6 +3,8 @@
 
 #include "ow-auth.h"
 
+#include "ow-json.h"
+
 #include <glib/gi18n-lib.h>
 #include <sodium.h>
 #include <string.h>
@@ -62,16 +64,6 @@ valid_device_name (const char *name)
   return TRUE;
 }
 
-static char *
-details_text (JsonObject *details)
-{
-  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), details);
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-
-  json_generator_set_root (generator, node);
-  return json_generator_to_data (generator, NULL);
-}
-
 /* Appends an event inside the caller's transaction. */
 static gboolean
 log_event (OwHall        *hall,
@@ -81,7 +73,7 @@ log_event (OwHall        *hall,
            JsonObject    *details,
            GError       **error)
 {
-  g_autofree char *text = details_text (details);
+  g_autofree char *text = ow_json_object_to_text (details);
   OwAuditEvent event = {
     .at = ow_clock_now (ow_hall_get_clock (hall)),
     .actor = actor != NULL && actor->actor != NULL ? actor->actor : "system",

@@ -3,6 +3,8 @@
 
 #include "ow-catalog.h"
 
+#include "ow-followup.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,6 +82,7 @@ typedef struct
   char        *hall_name;
   const char  *status_base_url;
   gint64       no_show_limit;
+  gint64       followup_days;
   GArray      *departments;   /* CatEntry */
   GArray      *documents;     /* CatEntry */
   GArray      *services;      /* CatService */
@@ -163,6 +166,7 @@ catalog_new (const char *source)
   cat->source = source;
   cat->status_base_url = DEFAULT_STATUS_URL;
   cat->no_show_limit = DEFAULT_NO_SHOW_LIMIT;
+  cat->followup_days = OW_FOLLOWUP_DAYS_DEFAULT;
   cat->departments = cat_array_new (sizeof (CatEntry), cat_entry_clear);
   cat->documents = cat_array_new (sizeof (CatEntry), cat_entry_clear);
   cat->services = cat_array_new (sizeof (CatService), cat_service_clear);
@@ -744,6 +748,9 @@ parse_hall (Catalog     *cat,
     return FALSE;
   if (rules != NULL && json_object_has_member (rules, "no_show_limit") &&
       !member_whole (cat, rules, rules_path, "no_show_limit", 1, 9, &cat->no_show_limit, error))
+    return FALSE;
+  if (rules != NULL && json_object_has_member (rules, "followup_days") &&
+      !member_whole (cat, rules, rules_path, "followup_days", 1, 60, &cat->followup_days, error))
     return FALSE;
 
   return TRUE;
@@ -1870,6 +1877,7 @@ write_catalog (OwDb           *db,
   g_autoptr(JsonNode) summary = NULL;
   g_autofree char *details = NULL;
   g_autofree char *no_show_limit = NULL;
+  g_autofree char *followup_days = NULL;
   gint64 now = ow_clock_now (clock);
   guint retired = 0;
   guint moved = 0;
@@ -1884,6 +1892,7 @@ write_catalog (OwDb           *db,
     goto fail;
 
   no_show_limit = g_strdup_printf ("%" G_GINT64_FORMAT, cat->no_show_limit);
+  followup_days = g_strdup_printf ("%" G_GINT64_FORMAT, cat->followup_days);
 
   if (!retire_missing (db, "SELECT id FROM departments WHERE active = 1",
                        "UPDATE departments SET active = 0 WHERE id = ?1",
@@ -1916,6 +1925,7 @@ write_catalog (OwDb           *db,
       !ow_db_set_setting (db, "hall_name", cat->hall_name, error) ||
       !ow_db_set_setting (db, "status_base_url", cat->status_base_url, error) ||
       !ow_db_set_setting (db, "no_show_limit", no_show_limit, error) ||
+      !ow_db_set_setting (db, "followup_days", followup_days, error) ||
       !bump_generation (db, error))
     goto fail;
 
@@ -2309,6 +2319,8 @@ export_catalog (OwDb         *db,
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "no_show_limit");
   json_builder_add_int_value (builder, (gint64) limit);
+  json_builder_set_member_name (builder, "followup_days");
+  json_builder_add_int_value (builder, ow_followup_days (db));
   json_builder_end_object (builder);
 
   if (!export_entries (db, builder, "departments",

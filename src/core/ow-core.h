@@ -8,6 +8,7 @@
 #include "ow-checkpointer.h"
 #include "ow-db.h"
 #include "ow-feed.h"
+#include "ow-followup.h"
 #include "ow-hall.h"
 #include "ow-i18n.h"
 #include "ow-public.h"

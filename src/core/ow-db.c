@@ -16,6 +16,7 @@ static const char *migrations[] = {
   "/org/onewindow/db/002-server.sql",
   "/org/onewindow/db/003-alerts.sql",
   "/org/onewindow/db/004-sealed-stats.sql",
+  "/org/onewindow/db/005-followups.sql",
 };
 
 struct _OwDb

@@ -4,6 +4,7 @@
 #include "ow-hall.h"
 
 #include "ow-catalog-cache.h"
+#include "ow-json.h"
 #include "ow-stats.h"
 
 #include <glib/gi18n-lib.h>
@@ -306,17 +307,6 @@ commit_write (OwHall  *self,
   return TRUE;
 }
 
-static char *
-details_to_string (JsonObject *details)
-{
-  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-
-  json_node_set_object (node, details != NULL ? details : json_object_new ());
-  json_generator_set_root (generator, node);
-  return json_generator_to_data (generator, NULL);
-}
-
 static gboolean
 log_event (OwHall        *self,
            const OwActor *actor,
@@ -326,7 +316,7 @@ log_event (OwHall        *self,
            JsonObject    *details,
            GError       **error)
 {
-  g_autofree char *text = details_to_string (details);
+  g_autofree char *text = ow_json_object_to_text (details);
   OwAuditEvent event = {
     .at = ow_clock_now (self->clock),
     .actor = actor != NULL && actor->actor != NULL ? actor->actor : "system",
@@ -572,17 +562,6 @@ step_after (OwHall     *self,
 }
 
 static void
-set_string_or_null (JsonObject *object,
-                    const char *member,
-                    const char *value)
-{
-  if (value != NULL)
-    json_object_set_string_member (object, member, value);
-  else
-    json_object_set_null_member (object, member);
-}
-
-static void
 set_time_or_null (OwHall     *self,
                   JsonObject *object,
                   const char *member,
@@ -668,12 +647,12 @@ ticket_to_json (OwHall       *self,
   json_object_set_string_member (object, "day", t->day);
   json_object_set_string_member (object, "service", t->service);
   json_object_set_string_member (object, "state", t->state);
-  set_string_or_null (object, "step", t->step);
-  set_string_or_null (object, "window", t->window);
+  ow_json_set_string_or_null (object, "step", t->step);
+  ow_json_set_string_or_null (object, "window", t->window);
   json_object_set_int_member (object, "ahead", count_ahead (self, t));
   json_object_set_boolean_member (object, "green", t->green);
-  set_string_or_null (object, "green_category", t->green_category);
-  set_string_or_null (object, "target_window", t->target_window);
+  ow_json_set_string_or_null (object, "green_category", t->green_category);
+  ow_json_set_string_or_null (object, "target_window", t->target_window);
   json_object_set_int_member (object, "no_shows", t->no_shows);
   json_object_set_int_member (object, "recalls", t->recalls);
   set_time_or_null (self, object, "issued_at", t->issued_at);
@@ -1359,10 +1338,10 @@ window_to_json (OwHall      *self,
   json_object_set_int_member (object, "number", sqlite3_column_int (stmt, 1));
   json_object_set_member (object, "name", name_node (self, ow_db_column_text (stmt, 2)));
   json_object_set_boolean_member (object, "paused", sqlite3_column_int (stmt, 3));
-  set_string_or_null (object, "pause_reason", ow_db_column_text (stmt, 4));
-  set_string_or_null (object, "staff", ow_db_column_text (stmt, 5));
-  set_string_or_null (object, "ticket", ow_db_column_text (stmt, 6));
-  set_string_or_null (object, "ticket_state", ow_db_column_text (stmt, 7));
+  ow_json_set_string_or_null (object, "pause_reason", ow_db_column_text (stmt, 4));
+  ow_json_set_string_or_null (object, "staff", ow_db_column_text (stmt, 5));
+  ow_json_set_string_or_null (object, "ticket", ow_db_column_text (stmt, 6));
+  ow_json_set_string_or_null (object, "ticket_state", ow_db_column_text (stmt, 7));
   json_object_set_int_member (object, "waiting", sqlite3_column_int64 (stmt, 8));
   json_object_set_boolean_member (object, "active", sqlite3_column_int (stmt, 9));
 

@@ -3,6 +3,9 @@
 
 #include "ow-public.h"
 
+#include "ow-followup.h"
+#include "ow-json.h"
+
 #include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
@@ -217,8 +220,6 @@ ow_public_rate (OwHall         *hall,
   OwClock *clock;
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autoptr(JsonObject) details = json_object_new ();
-  g_autoptr(JsonNode) details_node = NULL;
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autofree char *details_json = NULL;
   g_autofree char *number = NULL;
   g_autofree char *day = NULL;
@@ -228,6 +229,7 @@ ow_public_rate (OwHall         *hall,
   g_autofree char *window = NULL;
   g_autofree char *text = NULL;
   g_autofree char *at_text = NULL;
+  g_autofree char *due = NULL;
   OwAuditEvent event = { 0 };
   JsonObject *result;
   gint64 ticket_id, now;
@@ -332,8 +334,9 @@ ow_public_rate (OwHall         *hall,
   ow_db_release (g_steal_pointer (&stmt));
 
   stmt = ow_db_prepare (db,
-                        "INSERT INTO ratings (ticket, day, service, level, comment, at, staff, window)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        "INSERT INTO ratings (ticket, day, service, level, comment, at, staff, window,"
+                        " followup, followup_due)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                         error);
   if (stmt == NULL)
     goto fail;
@@ -345,6 +348,15 @@ ow_public_rate (OwHall         *hall,
   sqlite3_bind_int64 (stmt, 6, now);
   sqlite3_bind_text (stmt, 7, staff, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 8, window, -1, SQLITE_STATIC);
+  /* A bad rating is followed up within the hall's working days from the day it is given. */
+  if (level <= OW_RATING_BAD_MAX)
+    {
+      g_autofree char *rated_on = ow_clock_day (clock, now);
+
+      due = ow_followup_due_day (rated_on, ow_followup_days (db));
+      sqlite3_bind_text (stmt, 9, "open", -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 10, due, -1, SQLITE_STATIC);
+    }
   if (!ow_db_step_done (db, stmt, error))
     goto fail;
   ow_db_release (g_steal_pointer (&stmt));
@@ -353,9 +365,7 @@ ow_public_rate (OwHall         *hall,
   json_object_set_boolean_member (details, "comment", text != NULL);
   if (staff != NULL)
     json_object_set_string_member (details, "staff", staff);
-  details_node = json_node_init_object (json_node_alloc (), details);
-  json_generator_set_root (generator, details_node);
-  details_json = json_generator_to_data (generator, NULL);
+  details_json = ow_json_object_to_text (details);
   event.at = now;
   event.actor = actor != NULL && actor->actor != NULL ? actor->actor : "citizen";
   event.terminal = actor != NULL ? actor->terminal : NULL;
@@ -374,6 +384,8 @@ ow_public_rate (OwHall         *hall,
   json_object_set_string_member (result, "ticket", number);
   json_object_set_int_member (result, "level", level);
   json_object_set_string_member (result, "at", at_text);
+  if (due != NULL)
+    json_object_set_string_member (result, "followup_due", due);
   return result;
 
 fail:
@@ -487,6 +499,35 @@ ow_public_rating_stats (OwHall      *hall,
   if (by_staff == NULL)
     goto fail;
   json_object_set_array_member (result, "by_staff", by_staff);
+
+  /* DOMAIN.md's published indicators: the share of bad ratings followed up and fixed. */
+  stmt = ow_db_prepare (db,
+                        "SELECT count(*), coalesce (sum (followup <> 'open'), 0),"
+                        " coalesce (sum (followup = 'fixed'), 0), coalesce (sum (followup = 'explained'), 0),"
+                        " coalesce (sum (followup NOT IN ('fixed', 'explained') AND followup_due < ?3), 0)"
+                        " FROM ratings WHERE day BETWEEN ?1 AND ?2 AND followup IS NOT NULL",
+                        error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, from_day, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, to_day, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, today, -1, SQLITE_STATIC);
+  if (ow_db_step_row (db, stmt, error) != SQLITE_ROW)
+    goto fail;
+  {
+    JsonObject *followup = json_object_new ();
+    gint64 n = sqlite3_column_int64 (stmt, 0);
+
+    json_object_set_int_member (followup, "bad", n);
+    json_object_set_int_member (followup, "followed_up", sqlite3_column_int64 (stmt, 1));
+    json_object_set_int_member (followup, "fixed", sqlite3_column_int64 (stmt, 2));
+    json_object_set_int_member (followup, "explained", sqlite3_column_int64 (stmt, 3));
+    json_object_set_int_member (followup, "overdue", sqlite3_column_int64 (stmt, 4));
+    json_object_set_double_member (followup, "followup_rate", n > 0 ? (double) sqlite3_column_int64 (stmt, 1) / n : 0.0);
+    json_object_set_double_member (followup, "fixed_rate", n > 0 ? (double) sqlite3_column_int64 (stmt, 2) / n : 0.0);
+    json_object_set_object_member (result, "followup", followup);
+  }
+  ow_db_release (g_steal_pointer (&stmt));
   ow_db_rollback (db);
 
   json_object_set_string_member (result, "from", from_day);

@@ -3,6 +3,7 @@
 
 #include "ow-stats.h"
 #include "ow-stats-day.h"
+#include "ow-json.h"
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
@@ -129,17 +130,6 @@ set_mean (JsonObject *object,
     json_object_set_null_member (object, member);
 }
 
-static void
-set_text_or_null (JsonObject *object,
-                  const char *member,
-                  const char *value)
-{
-  if (value != NULL)
-    json_object_set_string_member (object, member, value);
-  else
-    json_object_set_null_member (object, member);
-}
-
 /* Catalogue names are stored as JSON objects {"zh_CN": ..., "en": ...}. */
 static void
 set_name (JsonObject *object,
@@ -153,7 +143,7 @@ set_name (JsonObject *object,
   if (node != NULL)
     json_object_set_member (object, member, g_steal_pointer (&node));
   else
-    set_text_or_null (object, member, stored);
+    ow_json_set_string_or_null (object, member, stored);
 }
 
 static const Totals empty_totals;
@@ -790,8 +780,8 @@ list_overdue_cases (OwDb        *db,
       json_object_set_string_member (entry, "ticket", ow_db_column_text (stmt, 0));
       json_object_set_string_member (entry, "day", ow_db_column_text (stmt, 1));
       json_object_set_string_member (entry, "step", ow_db_column_text (stmt, 2));
-      set_text_or_null (entry, "window", ow_db_column_text (stmt, 3));
-      set_text_or_null (entry, "staff", ow_db_column_text (stmt, 4));
+      ow_json_set_string_or_null (entry, "window", ow_db_column_text (stmt, 3));
+      ow_json_set_string_or_null (entry, "staff", ow_db_column_text (stmt, 4));
       if (sqlite3_column_type (stmt, 5) != SQLITE_NULL && sqlite3_column_type (stmt, 6) != SQLITE_NULL)
         json_object_set_int_member (entry, "service_s",
                                     (sqlite3_column_int64 (stmt, 6) -

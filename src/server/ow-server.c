@@ -95,6 +95,10 @@ struct _Op
   char              *comment;
   GBytes            *body;
   char              *redirect;   /* HTML form: where to send the browser afterwards */
+  gint64             rating;     /* follow-up: the rating, the state asked for, the note, */
+  char              *state;      /* and the staff member who may only appeal their own */
+  char              *note;
+  char              *owner;
 
   guint              status;
   JsonNode          *result;
@@ -650,6 +654,9 @@ op_free (Op *op)
   g_free (op->comment);
   g_clear_pointer (&op->body, g_bytes_unref);
   g_free (op->redirect);
+  g_free (op->state);
+  g_free (op->note);
+  g_free (op->owner);
   g_clear_pointer (&op->result, json_node_unref);
   g_clear_error (&op->error);
   g_free (op);
@@ -772,6 +779,22 @@ run_rate (OwServer  *self,
   if (result == NULL)
     return NULL;
   *status = 201;
+  return object_node (result);
+}
+
+static JsonNode *
+run_followup (OwServer  *self,
+              Op        *op,
+              guint     *status,
+              GError   **error)
+{
+  OwActor actor = { op->actor, op->terminal };
+  JsonObject *result;
+
+  result = ow_followup_move (self->writer_hall, &actor, op->rating, op->state, op->note, op->owner, error);
+  if (result == NULL)
+    return NULL;
+  *status = 200;
   return object_node (result);
 }
 
@@ -1526,6 +1549,38 @@ handle_rating (Front             *front,
   op_submit (front, op);
 }
 
+/* Supervisors follow bad ratings up; counter staff may appeal their own. */
+static void
+handle_followup (Front             *front,
+                 SoupServerMessage *msg,
+                 OwAuthIdentity    *identity,
+                 const char        *id_text)
+{
+  g_autoptr(OwAuthIdentity) who = identity;
+  g_autoptr(JsonObject) body = NULL;
+  const char *state, *note;
+  gint64 id;
+  Op *op;
+
+  if (!g_ascii_string_to_signed (id_text, 10, 1, G_MAXINT64, &id, NULL))
+    {
+      respond_errorf (msg, 404, "not_found", "no rating '%s'", id_text);
+      return;
+    }
+  body = parse_body (msg, TRUE);
+  if (body == NULL ||
+      !member_string (msg, body, "state", TRUE, 16, &state) ||
+      !member_string (msg, body, "note", TRUE, OW_FOLLOWUP_NOTE_MAX, &note))
+    return;
+  op = op_new (front, msg, run_followup, g_steal_pointer (&who));
+  op->rating = id;
+  op->state = g_strdup (state);
+  op->note = g_strdup (note);
+  if (g_strcmp0 (op->identity->role, "counter") == 0)
+    op->owner = g_strdup (op->identity->id);
+  op_submit (front, op);
+}
+
 static void
 handle_form_rating (Front             *front,
                     SoupServerMessage *msg,
@@ -2048,6 +2103,37 @@ handler_cb (SoupServer        *server,
       AUTH (ROLE_SUPERVISOR | ROLE_ADMIN);
       who = identity;
       handle_stats (front, msg, query);
+      return;
+    }
+
+  ROUTE (n == 3 && g_str_equal (seg[2], "followups"))
+    {
+      g_autoptr(OwAuthIdentity) who = NULL;
+      g_autoptr(GError) error = NULL;
+      const char *from = query != NULL ? g_hash_table_lookup (query, "from") : NULL;
+      const char *to = query != NULL ? g_hash_table_lookup (query, "to") : NULL;
+      const char *all = query != NULL ? g_hash_table_lookup (query, "all") : NULL;
+
+      NEED ("GET");
+      AUTH (ROLE_SUPERVISOR | ROLE_ADMIN);
+      who = identity;
+      if ((from != NULL && !valid_day (from)) || (to != NULL && !valid_day (to)))
+        {
+          respond_error (msg, 400, "invalid", "'from' and 'to' are days, YYYY-MM-DD");
+          return;
+        }
+      respond_array (msg, "followups",
+                     ow_followup_list (front->hall, g_strcmp0 (all, "1") == 0 || g_strcmp0 (all, "true") == 0,
+                                       from, to, &error),
+                     error);
+      return;
+    }
+
+  ROUTE (n == 4 && g_str_equal (seg[2], "followups"))
+    {
+      NEED ("POST");
+      AUTH (ROLE_STAFF);
+      handle_followup (front, msg, identity, seg[3]);
       return;
     }
 
