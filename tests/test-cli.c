@@ -459,6 +459,48 @@ test_default_db_and_usage (CliFixture    *fixture,
   }
 }
 
+/* 容缺受理 from the command line: complete with a document promised, list what is owed,
+ * record it brought. */
+static void
+test_promise (CliFixture    *fixture,
+              gconstpointer  user_data)
+{
+  g_autoptr(JsonObject) issued = NULL;
+  g_autoptr(JsonObject) done = NULL;
+  g_autoptr(JsonObject) owed = NULL;
+  g_autoptr(JsonObject) supplied = NULL;
+  const char *number;
+  JsonObject *promise;
+
+  {
+    g_auto(Run) issue = run_cli (fixture, "--json", "ticket", "issue", "biz-reg");
+    g_auto(Run) call = run_cli (fixture, "--json", "window", "call", "w1");
+    g_auto(Run) bad_day = run_cli (fixture, "--json", "window", "complete", "w1", "--missing", "premises-proof",
+                                   "--deadline", "2000-01-01");
+    g_auto(Run) complete = run_cli (fixture, "--json", "window", "complete", "w1", "--missing", "premises-proof");
+
+    issued = run_json_ok (fixture, &issue);
+    g_assert_cmpint (call.status, ==, 0);
+    g_assert_cmpint (bad_day.status, !=, 0);
+    done = run_json_ok (fixture, &complete);
+  }
+  number = json_object_get_string_member (issued, "number");
+  promise = json_object_get_object_member (json_object_get_object_member (done, "ticket"), "promise");
+  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (promise, "documents"), 0),
+                   ==, "premises-proof");
+  {
+    g_auto(Run) list = run_cli (fixture, "--json", "promise", "list");
+    g_auto(Run) supply = run_cli (fixture, "--json", "ticket", "supply", number, "--documents", "premises-proof");
+    g_auto(Run) again = run_cli (fixture, "--json", "ticket", "supply", number);
+
+    owed = run_json_ok (fixture, &list);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (owed, "promises")), ==, 1);
+    supplied = run_json_ok (fixture, &supply);
+    g_assert_true (json_object_get_null_member (supplied, "promise"));
+    g_assert_cmpint (again.status, !=, 0);
+  }
+}
+
 /* followup list|update: a bad rating (given through the engine, as the server would) is
  * listed and moved on from the command line, which logs each move. */
 static void
@@ -536,6 +578,7 @@ main (int    argc,
   ADD ("/ow/cli/audit", test_audit);
   ADD ("/ow/cli/stats-and-simulate", test_stats_and_simulate);
   ADD ("/ow/cli/followup", test_followup);
+  ADD ("/ow/cli/promise", test_promise);
   ADD ("/ow/cli/languages", test_languages);
   ADD ("/ow/cli/default-db-and-usage", test_default_db_and_usage);
 #undef ADD

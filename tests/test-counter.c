@@ -633,6 +633,63 @@ test_return (Fixture       *fixture,
   counter_free (counter);
 }
 
+/* 容缺受理 at the counter: the step is completed on the citizen's promise, and the next
+ * counter sees which documents are still owed. */
+static void
+test_promise (Fixture       *fixture,
+              gconstpointer  data)
+{
+  TestHall *hall = fixture->hall;
+  Counter *counter = counter_signed_in (hall, "w1", "c1");
+  g_autoptr(JsonObject) issued = issue (hall, "biz-reg", FALSE);
+  const char *number = json_object_get_string_member (issued, "number");
+  g_autoptr(JsonObject) ticket = NULL;
+  JsonObject *promise;
+  GtkWindow *dialog;
+
+  wait_waiting (counter, number);
+  click (counter->window, "call-next-button");
+  wait_holding (counter, number);
+  click (counter->window, "promise-button");
+  wait_until (has_dialog, counter);
+  dialog = ow_counter_window_get_dialog (counter->window);
+  g_assert_true (gtk_widget_get_visible (widget (dialog, "deadline-entry")));
+  g_assert_false (gtk_widget_get_visible (widget (dialog, "reason-entry")));
+  g_assert_false (gtk_widget_is_sensitive (widget (dialog, "submit-button")));
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (widget (dialog, "premises-proof")), TRUE);
+  if (g_getenv ("OW_SCREENSHOT_DIR") != NULL)
+    {
+      g_autofree char *path = g_build_filename (g_getenv ("OW_SCREENSHOT_DIR"), "counter-promise.png", NULL);
+      g_autoptr(GError) error = NULL;
+
+      spin (300);
+      g_assert_true (ow_widget_save_png (GTK_WIDGET (dialog), path, &error));
+    }
+  click (dialog, "submit-button");
+  wait_holding (counter, NULL);
+
+  ticket = ticket_show (hall, number);
+  g_assert_cmpstr (json_object_get_string_member (ticket, "step"), ==, "biz-reg/accept");
+  g_assert_cmpstr (json_object_get_string_member (ticket, "state"), ==, "waiting");
+  promise = json_object_get_object_member (ticket, "promise");
+  g_assert_nonnull (promise);
+  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (promise, "documents"), 0),
+                   ==, "premises-proof");
+  counter_free (counter);
+
+  /* Acceptance, at window 3, lists the document as owed. */
+  counter = counter_signed_in (hall, "w3", "c3");
+  wait_waiting (counter, number);
+  click (counter->window, "call-next-button");
+  wait_holding (counter, number);
+  {
+    g_autofree char *documents = text_of (counter->window, "documents");
+
+    g_assert_nonnull (strstr (documents, json_object_get_string_member (promise, "deadline")));
+  }
+  counter_free (counter);
+}
+
 static void
 test_transfer (Fixture       *fixture,
                gconstpointer  data)
@@ -1168,6 +1225,7 @@ main (int    argc,
   ADD ("/ow/counter/call-recall-no-show", test_call_recall_no_show);
   ADD ("/ow/counter/four-steps-two-counters", test_four_steps);
   ADD ("/ow/counter/return", test_return);
+  ADD ("/ow/counter/promise", test_promise);
   ADD ("/ow/counter/transfer", test_transfer);
   ADD ("/ow/counter/pause", test_pause);
   ADD ("/ow/counter/server-restart", test_server_restart);

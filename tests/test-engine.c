@@ -948,6 +948,120 @@ test_waiting_alert (HallFixture   *fixture,
   g_assert_cmpint (count_events (fixture, "alert"), ==, 2);
 }
 
+static JsonObject *
+promise_of (HallFixture *fixture,
+            const char  *number)
+{
+  g_autoptr(JsonObject) t = ticket (fixture, number);
+
+  if (json_object_get_null_member (t, "promise"))
+    return NULL;
+  return json_object_ref (json_object_get_object_member (t, "promise"));
+}
+
+/* 容缺受理 (DOMAIN.md): a step completes with documents missing on the citizen's promise to
+ * bring them by a day; the ticket goes on, owes them until they are supplied, and is
+ * overdue after the day. */
+static void
+test_promise (HallFixture   *fixture,
+              gconstpointer  user_data)
+{
+  const char *lease[] = { "lease", NULL };
+  const char *both[] = { "id-card", "lease", NULL };
+  const char *unknown[] = { "passport", NULL };
+  OwWindowArgs default_day = { .missing = lease };
+  OwWindowArgs later = { .missing = both, .deadline = "2026-03-20" };
+  g_autofree char *a1 = issue (fixture, "biz", FALSE);
+  g_autoptr(JsonObject) promise = NULL;
+  g_autoptr(JsonArray) owed = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonArray *documents;
+
+  /* Monday 2026-03-02: bad deadlines and documents change nothing. */
+  g_free (act (fixture, "w1", OW_WINDOW_CALL, NULL));
+  {
+    const char *bad_days[] = { "2026-03-02", "2026-03-01", "2026-3-10", "2026-02-30", "2027-01-01", "soon" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad_days); i++)
+      {
+        OwWindowArgs bad = { .missing = lease, .deadline = bad_days[i] };
+
+        assert_error_code (fixture, "w1", OW_WINDOW_COMPLETE, &bad, OW_HALL_ERROR_INVALID);
+      }
+  }
+  {
+    OwWindowArgs no_documents = { .deadline = "2026-03-10" };
+    OwWindowArgs not_listed = { .missing = unknown };
+
+    assert_error_code (fixture, "w1", OW_WINDOW_COMPLETE, &no_documents, OW_HALL_ERROR_INVALID);
+    assert_error_code (fixture, "w1", OW_WINDOW_COMPLETE, &not_listed, OW_HALL_ERROR_NOT_FOUND);
+  }
+  g_assert_null (promise_of (fixture, a1));
+
+  /* Completed at pre-review: on to acceptance, owing the lease within five working days. */
+  g_free (act (fixture, "w1", OW_WINDOW_COMPLETE, &default_day));
+  assert_cmpstr_free (ticket_state (fixture, a1), "waiting");
+  promise = promise_of (fixture, a1);
+  g_assert_nonnull (promise);
+  g_assert_cmpstr (json_object_get_string_member (promise, "deadline"), ==, "2026-03-09");
+  g_assert_false (json_object_get_boolean_member (promise, "overdue"));
+  g_clear_pointer (&promise, json_object_unref);
+
+  /* Acceptance adds the ID card and a later day: both are owed by then. */
+  g_free (act (fixture, "w2", OW_WINDOW_CALL, NULL));
+  g_free (act (fixture, "w2", OW_WINDOW_COMPLETE, &later));
+  promise = promise_of (fixture, a1);
+  documents = json_object_get_array_member (promise, "documents");
+  g_assert_cmpuint (json_array_get_length (documents), ==, 2);
+  g_assert_cmpstr (json_array_get_string_element (documents, 0), ==, "lease");
+  g_assert_cmpstr (json_array_get_string_element (documents, 1), ==, "id-card");
+  g_assert_cmpstr (json_object_get_string_member (promise, "deadline"), ==, "2026-03-20");
+  g_clear_pointer (&promise, json_object_unref);
+  g_assert_cmpint (count_events (fixture, "complete"), ==, 2);
+
+  owed = ow_hall_list_promises (fixture->hall, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (owed), ==, 1);
+  g_assert_false (json_object_get_boolean_member (json_array_get_object_element (owed, 0), "overdue"));
+  g_clear_pointer (&owed, json_array_unref);
+
+  /* The lease comes first; the ID card after the day has passed. */
+  {
+    g_autoptr(JsonObject) wrong = ow_hall_supply_documents (fixture->hall, NULL, a1, unknown, &error);
+
+    g_assert_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND);
+    g_assert_null (wrong);
+    g_clear_error (&error);
+  }
+  {
+    g_autoptr(JsonObject) t = ow_hall_supply_documents (fixture->hall, NULL, a1, lease, &error);
+
+    g_assert_no_error (error);
+    documents = json_object_get_array_member (json_object_get_object_member (t, "promise"), "documents");
+    g_assert_cmpuint (json_array_get_length (documents), ==, 1);
+    g_assert_cmpstr (json_array_get_string_element (documents, 0), ==, "id-card");
+  }
+  ow_clock_set (fixture->clock, test_morning () + (gint64) 20 * 24 * 3600 * G_USEC_PER_SEC);
+  owed = ow_hall_list_promises (fixture->hall, &error);
+  g_assert_no_error (error);
+  g_assert_true (json_object_get_boolean_member (json_array_get_object_element (owed, 0), "overdue"));
+  {
+    g_autoptr(JsonObject) token_ticket = ticket (fixture, a1);
+    g_autoptr(JsonObject) t = NULL;
+    g_autoptr(JsonObject) again = NULL;
+
+    t = ow_hall_supply_documents (fixture->hall, NULL, json_object_get_string_member (token_ticket, "token"),
+                                  NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (json_object_get_null_member (t, "promise"));
+    again = ow_hall_supply_documents (fixture->hall, NULL, json_object_get_string_member (token_ticket, "token"),
+                                      NULL, &error);
+    g_assert_error (error, OW_HALL_ERROR, OW_HALL_ERROR_WRONG_STATE);
+    g_assert_null (again);
+  }
+  g_assert_cmpint (count_events (fixture, "supply"), ==, 2);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -970,6 +1084,7 @@ main (int    argc,
   ADD ("/ow/engine/concurrent-processes", test_concurrent_processes);
   ADD ("/ow/engine/queues-waiting", test_queues_and_waiting);
   ADD ("/ow/engine/background-checkpoint", test_background_checkpoint);
+  ADD ("/ow/engine/promise", test_promise);
   ADD ("/ow/engine/catalog-cache-follows-imports", test_catalog_cache_follows_imports);
   ADD ("/ow/engine/wal-vfs-readers", test_wal_vfs_readers);
   ADD ("/ow/engine/wal-vfs-kill", test_wal_vfs_kill);

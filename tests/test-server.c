@@ -104,6 +104,7 @@ test_role_matrix (void)
   g_autofree char *ticket_path = g_strdup_printf ("/api/v1/tickets/%s", ticket);
   g_autofree char *rating_path = g_strdup_printf ("/api/v1/tickets/%s/rating", ticket);
   g_autofree char *page_path = g_strdup_printf ("/t/%s", ticket);
+  g_autofree char *supply_path = g_strdup_printf ("/api/v1/tickets/%s/supply", ticket);
   g_autofree char *catalog = NULL;
   char *tokens[N_WHO] = { NULL };
   g_autofree char *logout_token = NULL;
@@ -157,6 +158,8 @@ test_role_matrix (void)
       { "GET", "/api/v1/audit/verify", NULL, S | A },
       { "GET", "/api/v1/stats", NULL, S | A },
       { "GET", "/api/v1/followups", NULL, S | A },
+      { "GET", "/api/v1/promises", NULL, C | S | A },
+      { "POST", supply_path, "{}", C | S | A },
       { "POST", "/api/v1/followups/999999", "{\"state\": \"contacted\", \"note\": \"n\"}", C | S | A },
       { "GET", "/api/v1/staff", NULL, A },
       { "POST", "/api/v1/staff", "{}", A },
@@ -1432,6 +1435,55 @@ test_kill9 (void)
   test_hall_free (h);
 }
 
+/* 容缺受理 through the API: a counter completes a step with a document missing; the status
+ * page tells the citizen what to bring by when; staff record it when it comes. */
+static void
+test_promise (void)
+{
+  g_autofree char *number = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *page_path = NULL;
+  g_autofree char *supply_path = NULL;
+  g_autofree char *zh = NULL;
+  g_autofree char *s3 = test_login (hall, "c8", PIN_COUNTER, "w3");
+  g_autoptr(JsonObject) done = NULL;
+  g_autoptr(JsonObject) listed = NULL;
+  g_autoptr(JsonObject) supplied = NULL;
+  JsonObject *promise;
+
+  finish_in_hand (hall, s3, "w3");
+  token = issue_token (hall, "food-licence", &number);
+  json_object_unref (call_until (hall, s3, "w3", number));
+  {
+    g_autoptr(JsonObject) bad_day = act (hall, s3, "w3", "complete",
+                                         "{\"missing\": [\"health-certificate\"], \"deadline\": \"yesterday\"}", 400);
+    g_autoptr(JsonObject) bad_list = act (hall, s3, "w3", "complete", "{\"missing\": []}", 400);
+  }
+  done = act (hall, s3, "w3", "complete", "{\"missing\": [\"health-certificate\"]}", 200);
+  promise = json_object_get_object_member (json_object_get_object_member (done, "ticket"), "promise");
+  g_assert_nonnull (promise);
+  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (promise, "documents"), 0),
+                   ==, "health-certificate");
+
+  page_path = g_strdup_printf ("/t/%s", token);
+  zh = get_page (page_path, "zh-CN", 200);
+  g_assert_nonnull (strstr (zh, "从业人员健康证明"));
+  g_assert_nonnull (strstr (zh, json_object_get_string_member (promise, "deadline")));
+
+  listed = test_http (hall, "GET", "/api/v1/promises", s3, NULL, 200);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (listed, "promises")), >=, 1);
+
+  supply_path = g_strdup_printf ("/api/v1/tickets/%s/supply", token);
+  {
+    g_autoptr(JsonObject) wrong = test_http (hall, "POST", supply_path, s3, "{\"documents\": [\"id-card\"]}", 404);
+  }
+  supplied = test_http (hall, "POST", supply_path, s3, "{}", 200);
+  g_assert_true (json_object_get_null_member (supplied, "promise"));
+  {
+    g_autoptr(JsonObject) again = test_http (hall, "POST", supply_path, s3, "{}", 409);
+  }
+}
+
 /* 好差评 follow-up through the API: supervisors list bad ratings and follow them up; the
  * counter staff who owns one may appeal it, and nobody else. */
 static void
@@ -1510,6 +1562,7 @@ main (int    argc,
   g_test_add_func ("/ow/server/lockout", test_lockout);
   g_test_add_func ("/ow/server/visit", test_visit);
   g_test_add_func ("/ow/server/followup", test_followup);
+  g_test_add_func ("/ow/server/promise", test_promise);
   g_test_add_func ("/ow/server/window-ticket", test_window_ticket);
   g_test_add_func ("/ow/server/admin", test_admin);
   g_test_add_func ("/ow/server/bad-input", test_bad_input);

@@ -177,6 +177,18 @@ print_ticket_text (Cli        *cli,
         g_print (" %s", json_array_get_string_element (missing, i));
       g_print ("\n");
     }
+  if (json_object_has_member (ticket, "promise") && !json_object_get_null_member (ticket, "promise"))
+    {
+      JsonObject *promise = json_object_get_object_member (ticket, "promise");
+      JsonArray *owed = json_object_get_array_member (promise, "documents");
+
+      g_print ("  %s:", _("Documents promised"));
+      for (guint i = 0; i < json_array_get_length (owed); i++)
+        g_print (" %s", json_array_get_string_element (owed, i));
+      /* Translators: after the documents a citizen promised to bring; %s is a day. */
+      g_print (_(", by %s%s\n"), json_object_get_string_member (promise, "deadline"),
+               json_object_get_boolean_member (promise, "overdue") ? _("  (overdue)") : "");
+    }
   g_print ("  %s: %s\n", _("Token"), json_object_get_string_member (ticket, "token"));
   if (json_object_has_member (ticket, "history"))
     {
@@ -373,21 +385,25 @@ cmd_ticket (Cli   *cli,
     { "reason", TRUE, FALSE },
     { "printer", TRUE, FALSE },
     { "output", TRUE, FALSE },
+    { "documents", TRUE, TRUE },
     { NULL },
   };
   g_autoptr(GError) error = NULL;
-  g_autoptr(GHashTable) values = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) values = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, NULL);
   g_autoptr(GPtrArray) positional = g_ptr_array_new ();
   g_autoptr(JsonObject) ticket = NULL;
+  g_autofree char **documents = NULL;   /* points into argv */
   g_autofree char *message = NULL;
   const char *verb;
 
   if (argc < 2)
     return usage (cli, _("usage: onewindow ticket issue SERVICE_CODE [--green] | ticket show|reenter|cancel NUMBER|TOKEN | "
-                         "ticket print NUMBER|TOKEN [--printer QUEUE] [--output FILE]"));
+                         "ticket print NUMBER|TOKEN [--printer QUEUE] [--output FILE] | "
+                         "ticket supply NUMBER|TOKEN [--documents DOC_ID...]"));
   verb = argv[0];
   if (!parse_options (cli, argc - 1, argv + 1, specs, values, positional, &message))
     return usage (cli, message);
+  documents = g_hash_table_lookup (values, "documents");
   if (positional->len != 1)
     return usage (cli, _("give exactly one service code, number or token"));
   if (!open_hall (cli, &error))
@@ -404,6 +420,9 @@ cmd_ticket (Cli   *cli,
   else if (g_str_equal (verb, "cancel"))
     ticket = ow_hall_cancel_ticket (cli->hall, &cli->actor, g_ptr_array_index (positional, 0),
                                     g_hash_table_lookup (values, "reason"), &error);
+  else if (g_str_equal (verb, "supply"))
+    ticket = ow_hall_supply_documents (cli->hall, &cli->actor, g_ptr_array_index (positional, 0),
+                                       (const char * const *) documents, &error);
   else if (g_str_equal (verb, "print"))
     {
       g_autoptr(JsonObject) printed = NULL;
@@ -436,7 +455,8 @@ cmd_ticket (Cli   *cli,
     }
   else
     return usage (cli, _("usage: onewindow ticket issue SERVICE_CODE [--green] | ticket show|reenter|cancel NUMBER|TOKEN | "
-                         "ticket print NUMBER|TOKEN [--printer QUEUE] [--output FILE]"));
+                         "ticket print NUMBER|TOKEN [--printer QUEUE] [--output FILE] | "
+                         "ticket supply NUMBER|TOKEN [--documents DOC_ID...]"));
 
   if (ticket == NULL)
     return fail_error (cli, error);
@@ -478,6 +498,7 @@ cmd_window (Cli   *cli,
     { "staff", TRUE, FALSE },
     { "reason", TRUE, FALSE },
     { "missing", TRUE, TRUE },
+    { "deadline", TRUE, FALSE },
     { "to-step", TRUE, FALSE },
     { "to-window", TRUE, FALSE },
     { NULL },
@@ -555,6 +576,7 @@ cmd_window (Cli   *cli,
   args.missing = (const char * const *) missing;
   args.to_step = g_hash_table_lookup (values, "to-step");
   args.to_window = g_hash_table_lookup (values, "to-window");
+  args.deadline = g_hash_table_lookup (values, "deadline");
 
   if (action == OW_WINDOW_RETURN && missing == NULL)
     return usage (cli, _("usage: onewindow window return WINDOW --missing DOC_ID [DOC_ID...]"));
@@ -1118,6 +1140,48 @@ cmd_simulate (Cli   *cli,
   return EXIT_OK;
 }
 
+/* 容缺受理: tickets whose promised documents are still owed. */
+static int
+cmd_promise (Cli   *cli,
+             int    argc,
+             char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) list = NULL;
+  g_autoptr(JsonObject) result = json_object_new ();
+
+  if (argc != 1 || !g_str_equal (argv[0], "list"))
+    return usage (cli, _("usage: onewindow promise list"));
+  if (!open_hall (cli, &error))
+    return fail_error (cli, error);
+  list = ow_hall_list_promises (cli->hall, &error);
+  if (list == NULL)
+    return fail_error (cli, error);
+  json_object_set_array_member (result, "promises", json_array_ref (list));
+  if (cli->json)
+    {
+      print_json (result);
+      return EXIT_OK;
+    }
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (list, i);
+      JsonArray *documents = json_object_get_array_member (entry, "documents");
+      g_autoptr(GString) ids = g_string_new (NULL);
+
+      for (guint d = 0; d < json_array_get_length (documents); d++)
+        g_string_append_printf (ids, "%s%s", d > 0 ? ", " : "", json_array_get_string_element (documents, d));
+      /* Translators: a ticket number, its day, the documents owed, their deadline, and
+       * "  (overdue)" or nothing. */
+      g_print (_("%-6s %s  owes %s by %s%s\n"),
+               json_object_get_string_member (entry, "number"),
+               json_object_get_string_member (entry, "day"), ids->str,
+               json_object_get_string_member (entry, "deadline"),
+               json_object_get_boolean_member (entry, "overdue") ? _("  (overdue)") : "");
+    }
+  return EXIT_OK;
+}
+
 /* 好差评 follow-up: the bad ratings and where each stands; moving one on with a note. */
 static int
 cmd_followup (Cli   *cli,
@@ -1312,6 +1376,8 @@ print_help (void)
                    "  ticket print NUMBER|TOKEN [--printer QUEUE] [--output FILE.pdf]\n"
                    "  window call|recall|no-show|start|complete|pause|resume WINDOW [--staff ID] [--reason TEXT]\n"
                    "  window return WINDOW --missing DOC_ID [DOC_ID...]\n"
+                   "  window complete WINDOW --missing DOC_ID [DOC_ID...] [--deadline DAY]   (容缺受理)\n"
+                   "  ticket supply NUMBER|TOKEN [--documents DOC_ID...] | promise list\n"
                    "  window transfer WINDOW (--to-step STEP_ID | --to-window WINDOW) --reason TEXT\n"
                    "  window list | window waiting WINDOW\n"
                    "  staff add ID --name NAME --role counter|supervisor|admin   (PIN on standard input)\n"
@@ -1425,6 +1491,8 @@ ow_cli_run (int    argc,
     status = cmd_stats (&cli, argc, argv);
   else if (g_str_equal (command, "followup"))
     status = cmd_followup (&cli, argc, argv);
+  else if (g_str_equal (command, "promise"))
+    status = cmd_promise (&cli, argc, argv);
   else if (g_str_equal (command, "simulate"))
     status = cmd_simulate (&cli, argc, argv);
   else

@@ -83,6 +83,7 @@ typedef struct
   const char  *status_base_url;
   gint64       no_show_limit;
   gint64       followup_days;
+  gint64       promise_days;
   GArray      *departments;   /* CatEntry */
   GArray      *documents;     /* CatEntry */
   GArray      *services;      /* CatService */
@@ -167,6 +168,7 @@ catalog_new (const char *source)
   cat->status_base_url = DEFAULT_STATUS_URL;
   cat->no_show_limit = DEFAULT_NO_SHOW_LIMIT;
   cat->followup_days = OW_FOLLOWUP_DAYS_DEFAULT;
+  cat->promise_days = OW_PROMISE_DAYS_DEFAULT;
   cat->departments = cat_array_new (sizeof (CatEntry), cat_entry_clear);
   cat->documents = cat_array_new (sizeof (CatEntry), cat_entry_clear);
   cat->services = cat_array_new (sizeof (CatService), cat_service_clear);
@@ -751,6 +753,9 @@ parse_hall (Catalog     *cat,
     return FALSE;
   if (rules != NULL && json_object_has_member (rules, "followup_days") &&
       !member_whole (cat, rules, rules_path, "followup_days", 1, 60, &cat->followup_days, error))
+    return FALSE;
+  if (rules != NULL && json_object_has_member (rules, "promise_days") &&
+      !member_whole (cat, rules, rules_path, "promise_days", 1, OW_PROMISE_DAYS_MAX, &cat->promise_days, error))
     return FALSE;
 
   return TRUE;
@@ -1878,6 +1883,7 @@ write_catalog (OwDb           *db,
   g_autofree char *details = NULL;
   g_autofree char *no_show_limit = NULL;
   g_autofree char *followup_days = NULL;
+  g_autofree char *promise_days = NULL;
   gint64 now = ow_clock_now (clock);
   guint retired = 0;
   guint moved = 0;
@@ -1893,6 +1899,7 @@ write_catalog (OwDb           *db,
 
   no_show_limit = g_strdup_printf ("%" G_GINT64_FORMAT, cat->no_show_limit);
   followup_days = g_strdup_printf ("%" G_GINT64_FORMAT, cat->followup_days);
+  promise_days = g_strdup_printf ("%" G_GINT64_FORMAT, cat->promise_days);
 
   if (!retire_missing (db, "SELECT id FROM departments WHERE active = 1",
                        "UPDATE departments SET active = 0 WHERE id = ?1",
@@ -1926,6 +1933,7 @@ write_catalog (OwDb           *db,
       !ow_db_set_setting (db, "status_base_url", cat->status_base_url, error) ||
       !ow_db_set_setting (db, "no_show_limit", no_show_limit, error) ||
       !ow_db_set_setting (db, "followup_days", followup_days, error) ||
+      !ow_db_set_setting (db, "promise_days", promise_days, error) ||
       !bump_generation (db, error))
     goto fail;
 
@@ -2299,10 +2307,14 @@ export_catalog (OwDb         *db,
   g_autofree char *hall_name = ow_db_get_setting (db, "hall_name");
   g_autofree char *status_base_url = ow_db_get_setting (db, "status_base_url");
   g_autofree char *no_show_limit = ow_db_get_setting (db, "no_show_limit");
+  g_autofree char *promise_text = ow_db_get_setting (db, "promise_days");
   guint64 limit = DEFAULT_NO_SHOW_LIMIT;
+  guint64 promise_days = OW_PROMISE_DAYS_DEFAULT;
 
   if (no_show_limit != NULL)
     g_ascii_string_to_unsigned (no_show_limit, 10, 1, 9, &limit, NULL);
+  if (promise_text != NULL)
+    g_ascii_string_to_unsigned (promise_text, 10, 1, OW_PROMISE_DAYS_MAX, &promise_days, NULL);
 
   json_builder_begin_object (builder);
 
@@ -2321,6 +2333,8 @@ export_catalog (OwDb         *db,
   json_builder_add_int_value (builder, (gint64) limit);
   json_builder_set_member_name (builder, "followup_days");
   json_builder_add_int_value (builder, ow_followup_days (db));
+  json_builder_set_member_name (builder, "promise_days");
+  json_builder_add_int_value (builder, (gint64) promise_days);
   json_builder_end_object (builder);
 
   if (!export_entries (db, builder, "departments",

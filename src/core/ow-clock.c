@@ -140,3 +140,30 @@ ow_clock_parse_day (OwClock    *self,
     return -1;
   return g_date_time_to_unix (dt) * G_USEC_PER_SEC;
 }
+
+/* The day @working_days working days (Monday to Friday) after @day, both 'YYYY-MM-DD';
+ * NULL when @day is not a date.  Public holidays are not known here. */
+char *
+ow_clock_working_days_after (const char *day,
+                             int         working_days)
+{
+  g_autoptr(GDate) date = NULL;
+  int y, m, d, counted = 0;
+  char tail;
+
+  if (day == NULL || sscanf (day, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
+      !g_date_valid_dmy (d, m, y))
+    return NULL;
+  date = g_date_new_dmy (d, m, y);
+  while (counted < working_days)
+    {
+      GDateWeekday weekday;
+
+      g_date_add_days (date, 1);
+      weekday = g_date_get_weekday (date);
+      if (weekday != G_DATE_SATURDAY && weekday != G_DATE_SUNDAY)
+        counted++;
+    }
+  return g_strdup_printf ("%04d-%02d-%02d", g_date_get_year (date), g_date_get_month (date),
+                          g_date_get_day (date));
+}

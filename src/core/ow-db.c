@@ -17,6 +17,7 @@ static const char *migrations[] = {
   "/org/onewindow/db/003-alerts.sql",
   "/org/onewindow/db/004-sealed-stats.sql",
   "/org/onewindow/db/005-followups.sql",
+  "/org/onewindow/db/006-promises.sql",
 };
 
 struct _OwDb

@@ -4,7 +4,6 @@
 #include "ow-followup.h"
 
 #include <glib/gi18n-lib.h>
-#include <stdio.h>
 
 #include "ow-audit.h"
 #include "ow-json.h"
@@ -60,31 +59,6 @@ may_move (const char *from,
     return FALSE;
   /* An appeal may be followed by anything; otherwise a follow-up only moves forward. */
   return g_strcmp0 (from, "appealed") == 0 || g_strcmp0 (to, "appealed") == 0 || rank (to) > rank (from);
-}
-
-char *
-ow_followup_due_day (const char *day,
-                     int         working_days)
-{
-  g_autoptr(GDate) date = NULL;
-  int y, m, d, counted = 0;
-  char tail;
-
-  if (day == NULL || sscanf (day, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
-      !g_date_valid_dmy (d, m, y))
-    return NULL;
-  date = g_date_new_dmy (d, m, y);
-  while (counted < working_days)
-    {
-      GDateWeekday weekday;
-
-      g_date_add_days (date, 1);
-      weekday = g_date_get_weekday (date);
-      if (weekday != G_DATE_SATURDAY && weekday != G_DATE_SUNDAY)
-        counted++;
-    }
-  return g_strdup_printf ("%04d-%02d-%02d", g_date_get_year (date), g_date_get_month (date),
-                          g_date_get_day (date));
 }
 
 int

@@ -15,11 +15,6 @@ G_BEGIN_DECLS
 gboolean    ow_followup_is_state  (const char     *state);
 const char *ow_followup_state_label (const char   *state);
 
-/* The day @working_days working days (Monday to Friday) after @day ('YYYY-MM-DD'), or NULL
- * when @day is not a date. */
-char       *ow_followup_due_day   (const char     *day,
-                                   int             working_days);
-
 /* The working days a hall gives itself (catalogue rules.followup_days). */
 int         ow_followup_days      (OwDb           *db);
 

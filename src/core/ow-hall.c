@@ -84,6 +84,8 @@ typedef struct
   int     no_shows;
   int     recalls;
   char   *missing;
+  char   *promised;      /* 容缺受理: JSON array of the documents still owed, or NULL */
+  char   *promised_by;   /* the day they are due */
 } Ticket;
 
 static void
@@ -101,6 +103,8 @@ ticket_free (Ticket *t)
   g_free (t->window);
   g_free (t->target_window);
   g_free (t->missing);
+  g_free (t->promised);
+  g_free (t->promised_by);
   g_free (t);
 }
 
@@ -108,7 +112,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Ticket, ticket_free)
 
 #define TICKET_COLUMNS "id, day, number, token, service, green, green_category, state, step, " \
                        "window, target_window, priority, place, issued_at, queued_at, " \
-                       "called_at, started_at, ended_at, no_shows, recalls, missing"
+                       "called_at, started_at, ended_at, no_shows, recalls, missing, promised, promised_by"
 
 static char *
 column_dup (sqlite3_stmt *stmt,
@@ -143,6 +147,8 @@ ticket_from_row (sqlite3_stmt *stmt)
   t->no_shows = sqlite3_column_int (stmt, 18);
   t->recalls = sqlite3_column_int (stmt, 19);
   t->missing = column_dup (stmt, 20);
+  t->promised = column_dup (stmt, 21);
+  t->promised_by = column_dup (stmt, 22);
   return t;
 }
 
@@ -664,6 +670,18 @@ ticket_to_json (OwHall       *self,
     json_object_set_member (object, "missing", json_from_text (t->missing));
   else
     json_object_set_array_member (object, "missing", json_array_new ());
+  if (t->promised != NULL)
+    {
+      JsonObject *promise = json_object_new ();
+      g_autofree char *today = ow_clock_day (self->clock, ow_clock_now (self->clock));
+
+      json_object_set_member (promise, "documents", json_from_text (t->promised));
+      json_object_set_string_member (promise, "deadline", t->promised_by);
+      json_object_set_boolean_member (promise, "overdue", g_strcmp0 (t->promised_by, today) < 0);
+      json_object_set_object_member (object, "promise", promise);
+    }
+  else
+    json_object_set_null_member (object, "promise");
 
   service = ow_catalog_cache_service (catalog (self), t->service);
   window = ow_catalog_cache_window (self->catalog, t->window);
@@ -709,6 +727,23 @@ ticket_to_json (OwHall       *self,
     json_object_set_array_member (object, "history", ticket_history (self, t));
 
   return object;
+}
+
+/* Commits and answers with the ticket as committed: built inside the write transaction, so
+ * no second transaction is needed to read it back. */
+static JsonObject *
+commit_ticket (OwHall        *self,
+               const Ticket  *t,
+               GError       **error)
+{
+  JsonObject *result = ticket_to_json (self, t, FALSE);
+
+  if (!commit_write (self, error))
+    {
+      json_object_unref (result);
+      return NULL;
+    }
+  return result;
 }
 
 JsonObject *
@@ -892,7 +927,8 @@ save_ticket (OwHall       *self,
   stmt = ow_db_prepare (self->db,
                         "UPDATE tickets SET state = ?2, step = ?3, window = ?4, target_window = ?5,"
                         " priority = ?6, place = ?7, queued_at = ?8, called_at = ?9, started_at = ?10,"
-                        " ended_at = ?11, no_shows = ?12, recalls = ?13, missing = ?14 WHERE id = ?1",
+                        " ended_at = ?11, no_shows = ?12, recalls = ?13, missing = ?14, promised = ?15,"
+                        " promised_by = ?16 WHERE id = ?1",
                         error);
   if (stmt == NULL)
     return FALSE;
@@ -913,6 +949,8 @@ save_ticket (OwHall       *self,
   sqlite3_bind_int (stmt, 12, t->no_shows);
   sqlite3_bind_int (stmt, 13, t->recalls);
   sqlite3_bind_text (stmt, 14, t->missing, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 15, t->promised, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 16, t->promised_by, -1, SQLITE_STATIC);
   return ow_db_step_done (self->db, stmt, error);
 }
 
@@ -1282,16 +1320,7 @@ ow_hall_issue_ticket (OwHall         *self,
       (alert_waiting > 0 && !check_waiting_alert (self, service, alert_waiting, error)))
     goto fail;
 
-  {
-    JsonObject *result = ticket_to_json (self, t, FALSE);
-
-    if (!commit_write (self, error))
-      {
-        json_object_unref (result);
-        return NULL;
-      }
-    return result;
-  }
+  return commit_ticket (self, t, error);
 
 fail:
   ow_db_release (g_steal_pointer (&stmt));
@@ -1737,6 +1766,96 @@ validate_missing (OwHall              *self,
   return TRUE;
 }
 
+/* The union of two JSON arrays of strings, in order, as JSON text. */
+static char *
+merge_documents (const char *owed,
+                 const char *more)
+{
+  g_autoptr(JsonNode) first = owed != NULL ? json_from_text (owed) : NULL;
+  g_autoptr(JsonNode) second = json_from_text (more);
+  g_autoptr(JsonArray) merged = json_array_new ();
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(JsonNode) node = NULL;
+  JsonNode *lists[] = { first, second };
+
+  for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
+    {
+      JsonArray *list = lists[l] != NULL && JSON_NODE_HOLDS_ARRAY (lists[l]) ? json_node_get_array (lists[l]) : NULL;
+
+      for (guint i = 0; list != NULL && i < json_array_get_length (list); i++)
+        {
+          const char *id = json_array_get_string_element (list, i);
+
+          if (id != NULL && g_hash_table_add (seen, (gpointer) id))
+            json_array_add_string_element (merged, id);
+        }
+    }
+  node = json_node_init_array (json_node_alloc (), merged);
+  return json_to_string (node, FALSE);
+}
+
+static int
+promise_days (OwHall *self)
+{
+  g_autofree char *text = ow_db_get_setting (self->db, "promise_days");
+  guint64 days = OW_PROMISE_DAYS_DEFAULT;
+
+  if (text != NULL)
+    g_ascii_string_to_unsigned (text, 10, 1, OW_PROMISE_DAYS_MAX, &days, NULL);
+  return (int) days;
+}
+
+/* 容缺受理: the step is done although @missing are not there yet, on the citizen's promise to
+ * bring them by @deadline (NULL: the hall's rules.promise_days working days from today).
+ * Documents already owed stay owed, and the later deadline holds. */
+static gboolean
+record_promise (OwHall              *self,
+                Ticket              *t,
+                const char * const  *missing,
+                const char          *deadline,
+                gint64               now,
+                JsonObject          *details,
+                GError             **error)
+{
+  g_autofree char *documents = NULL;
+  g_autofree char *merged = NULL;
+  g_autofree char *today = ow_clock_day (self->clock, now);
+  g_autofree char *due = NULL;
+  JsonObject *promise;
+
+  if (!validate_missing (self, t, missing, &documents, error))
+    return FALSE;
+  if (deadline != NULL)
+    {
+      gint64 midnight = ow_clock_parse_day (self->clock, deadline);
+      g_autofree char *canonical = midnight >= 0 ? ow_clock_day (self->clock, midnight) : NULL;
+      g_autofree char *latest = ow_clock_working_days_after (today, OW_PROMISE_DAYS_MAX);
+
+      if (g_strcmp0 (canonical, deadline) != 0 || strcmp (deadline, today) <= 0 || strcmp (deadline, latest) > 0)
+        {
+          /* Translators: the deadline as given, and the largest number of working days. */
+          g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID,
+                       _("the deadline '%s' must be a day after today, at most %d working days away, "
+                         "written YYYY-MM-DD"), deadline, OW_PROMISE_DAYS_MAX);
+          return FALSE;
+        }
+      due = g_strdup (deadline);
+    }
+  else
+    due = ow_clock_working_days_after (today, promise_days (self));
+  if (t->promised_by != NULL && strcmp (t->promised_by, due) > 0)
+    ticket_set (&due, t->promised_by);
+
+  merged = merge_documents (t->promised, documents);
+  ticket_set (&t->promised, merged);
+  ticket_set (&t->promised_by, due);
+  promise = json_object_new ();
+  json_object_set_member (promise, "documents", json_from_text (documents));
+  json_object_set_string_member (promise, "deadline", due);
+  json_object_set_object_member (details, "promise", promise);
+  return TRUE;
+}
+
 /* A ticket state ("no_show") as the translated words people read ("no-show"). */
 const char *
 ow_hall_state_label (const char *state)
@@ -2028,6 +2147,18 @@ ow_hall_window_act (OwHall              *self,
         json_object_set_int_member (details, "service_s", service_s);
         if (over_s > 0)
           json_object_set_int_member (details, "over_s", over_s);
+        if (args->missing != NULL && args->missing[0] != NULL)
+          {
+            if (!record_promise (self, t, args->missing, args->deadline, now, details, error))
+              goto fail;
+          }
+        else if (args->deadline != NULL)
+          {
+            g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID,
+                         _("a deadline goes with the documents the citizen promises to bring "
+                           "(--missing DOC_ID ...)"));
+            goto fail;
+          }
         if (!close_visit (self, t->id, "done", now, over_s, staff, error) ||
             !count_today (self, t->day, "served:", acted_step, service_s, error))
           goto fail;
@@ -2205,6 +2336,131 @@ ow_hall_reenter_ticket (OwHall         *self,
   return ow_hall_find_ticket (self, t->token, FALSE, error);
 
 fail:
+  ow_db_rollback (self->db);
+  return NULL;
+}
+
+/* The citizen brings documents promised at a 容缺受理: @documents (NULL: all of them) are
+ * owed no more.  Returns the TICKET. */
+JsonObject *
+ow_hall_supply_documents (OwHall              *self,
+                          const OwActor       *actor,
+                          const char          *number_or_token,
+                          const char * const  *documents,
+                          GError             **error)
+{
+  g_autoptr(Ticket) t = NULL;
+  g_autoptr(JsonObject) details = json_object_new ();
+  g_autoptr(JsonNode) owed = NULL;
+  g_autoptr(JsonArray) supplied = json_array_new ();
+  g_autoptr(JsonArray) remaining = json_array_new ();
+  JsonArray *list;
+
+  g_return_val_if_fail (OW_IS_HALL (self), NULL);
+
+  if (!begin_write (self, error))
+    return NULL;
+  t = find_ticket (self, number_or_token, error);
+  if (t == NULL)
+    goto fail;
+  if (t->promised == NULL)
+    {
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_WRONG_STATE, _("%s owes no documents"), t->number);
+      goto fail;
+    }
+  owed = json_from_text (t->promised);
+  list = JSON_NODE_HOLDS_ARRAY (owed) ? json_node_get_array (owed) : NULL;
+  for (guint i = 0; documents != NULL && documents[i] != NULL; i++)
+    {
+      gboolean known = FALSE;
+
+      for (guint j = 0; list != NULL && j < json_array_get_length (list); j++)
+        known |= g_strcmp0 (json_array_get_string_element (list, j), documents[i]) == 0;
+      if (!known)
+        {
+          /* Translators: a ticket number such as "A001" and a document ID. */
+          g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND,
+                       _("%s does not owe document '%s'"), t->number, documents[i]);
+          goto fail;
+        }
+    }
+  for (guint j = 0; list != NULL && j < json_array_get_length (list); j++)
+    {
+      const char *id = json_array_get_string_element (list, j);
+
+      if (documents == NULL || documents[0] == NULL || g_strv_contains (documents, id))
+        json_array_add_string_element (supplied, id);
+      else
+        json_array_add_string_element (remaining, id);
+    }
+
+  json_object_set_array_member (details, "documents", json_array_ref (supplied));
+  json_object_set_array_member (details, "remaining", json_array_ref (remaining));
+  if (json_array_get_length (remaining) > 0)
+    {
+      g_autoptr(JsonNode) node = json_node_init_array (json_node_alloc (), remaining);
+      g_autofree char *text = json_to_string (node, FALSE);
+
+      ticket_set (&t->promised, text);
+    }
+  else
+    {
+      ticket_set (&t->promised, NULL);
+      ticket_set (&t->promised_by, NULL);
+    }
+  if (!save_ticket (self, t, error) ||
+      !log_event (self, actor, NULL, t, "supply", details, error))
+    goto fail;
+  return commit_ticket (self, t, error);
+
+fail:
+  ow_db_rollback (self->db);
+  return NULL;
+}
+
+/* Tickets whose promised documents are still owed, the earliest deadline first: {"number",
+ * "day", "service", "documents", "deadline", "overdue"}.  No token: this list is for staff. */
+JsonArray *
+ow_hall_list_promises (OwHall  *self,
+                       GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(JsonArray) list = json_array_new ();
+  g_autofree char *today = NULL;
+  int rc;
+
+  g_return_val_if_fail (OW_IS_HALL (self), NULL);
+
+  today = ow_clock_day (self->clock, ow_clock_now (self->clock));
+  if (!ow_db_begin (self->db, FALSE, error))
+    return NULL;
+  stmt = ow_db_prepare (self->db,
+                        "SELECT number, day, service, promised, promised_by FROM tickets"
+                        " WHERE promised IS NOT NULL ORDER BY promised_by, id",
+                        error);
+  if (stmt == NULL)
+    goto fail;
+  while ((rc = ow_db_step_row (self->db, stmt, error)) == SQLITE_ROW)
+    {
+      JsonObject *entry = json_object_new ();
+      const char *due = ow_db_column_text (stmt, 4);
+
+      json_object_set_string_member (entry, "number", ow_db_column_text (stmt, 0));
+      json_object_set_string_member (entry, "day", ow_db_column_text (stmt, 1));
+      json_object_set_string_member (entry, "service", ow_db_column_text (stmt, 2));
+      json_object_set_member (entry, "documents", json_from_text (ow_db_column_text (stmt, 3)));
+      json_object_set_string_member (entry, "deadline", due);
+      json_object_set_boolean_member (entry, "overdue", g_strcmp0 (due, today) < 0);
+      json_array_add_object_element (list, entry);
+    }
+  if (rc < 0)
+    goto fail;
+  ow_db_release (g_steal_pointer (&stmt));
+  ow_db_rollback (self->db);
+  return g_steal_pointer (&list);
+
+fail:
+  ow_db_release (g_steal_pointer (&stmt));
   ow_db_rollback (self->db);
   return NULL;
 }

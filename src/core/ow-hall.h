@@ -45,7 +45,8 @@ typedef struct
 {
   const char         *staff;       /* staff ID acting, or NULL */
   const char         *reason;      /* pause, transfer */
-  const char * const *missing;     /* return: document ids */
+  const char * const *missing;     /* return: document ids; complete: the documents promised (容缺受理) */
+  const char         *deadline;    /* complete with missing: the day they are due, or NULL */
   const char         *to_step;     /* transfer */
   const char         *to_window;   /* transfer */
 } OwWindowArgs;
@@ -78,6 +79,18 @@ JsonObject *ow_hall_find_ticket        (OwHall              *self,
 JsonObject *ow_hall_reenter_ticket     (OwHall              *self,
                                         const OwActor       *actor,
                                         const char          *number_or_token,
+                                        GError             **error);
+/* 容缺受理 (DOMAIN.md): completing a step with missing documents records the citizen's
+ * promise to bring them by a deadline (default rules.promise_days working days); the TICKET
+ * then has "promise": {"documents", "deadline", "overdue"}. */
+#define OW_PROMISE_DAYS_DEFAULT 5
+#define OW_PROMISE_DAYS_MAX 60
+JsonObject *ow_hall_supply_documents   (OwHall              *self,
+                                        const OwActor       *actor,
+                                        const char          *number_or_token,
+                                        const char * const  *documents,
+                                        GError             **error);
+JsonArray  *ow_hall_list_promises      (OwHall              *self,
                                         GError             **error);
 JsonObject *ow_hall_cancel_ticket      (OwHall              *self,
                                         const OwActor       *actor,

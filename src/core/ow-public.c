@@ -137,6 +137,31 @@ may_rate_state (const char *state)
   return g_strcmp0 (state, "completed") == 0 || g_strcmp0 (state, "returned") == 0;
 }
 
+/* Document ids with their catalogue names: [{"id", "name"}]. */
+static JsonArray *
+named_documents (OwDb      *db,
+                 JsonArray *ids)
+{
+  g_autoptr(sqlite3_stmt) stmt = ow_db_prepare (db, "SELECT name FROM documents WHERE id = ?1", NULL);
+  JsonArray *documents = json_array_new ();
+
+  for (guint i = 0; stmt != NULL && ids != NULL && i < json_array_get_length (ids); i++)
+    {
+      const char *id = json_array_get_string_element (ids, i);
+      JsonObject *document = json_object_new ();
+
+      json_object_set_string_member (document, "id", id);
+      sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        json_object_set_member (document, "name", json_from_text (ow_db_column_text (stmt, 0)));
+      else
+        json_object_set_null_member (document, "name");
+      sqlite3_reset (stmt);
+      json_array_add_object_element (documents, document);
+    }
+  return documents;
+}
+
 JsonObject *
 ow_public_ticket (OwHall      *hall,
                   const char  *token,
@@ -145,8 +170,6 @@ ow_public_ticket (OwHall      *hall,
   OwDb *db;
   g_autoptr(JsonObject) ticket = NULL;
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  JsonArray *missing;
-  JsonArray *documents;
   JsonNode *rating = NULL;
   gboolean rated;
   char *hall_name;
@@ -176,25 +199,15 @@ ow_public_ticket (OwHall      *hall,
   json_object_remove_member (ticket, "token");
   json_object_set_int_member (ticket, "estimated_wait_s", ow_public_estimate_wait (hall, ticket));
 
-  documents = json_array_new ();
-  missing = json_object_get_array_member (ticket, "missing");
-  stmt = ow_db_prepare (db, "SELECT name FROM documents WHERE id = ?1", NULL);
-  for (guint i = 0; stmt != NULL && missing != NULL && i < json_array_get_length (missing); i++)
+  json_object_set_array_member (ticket, "missing_documents",
+                                named_documents (db, json_object_get_array_member (ticket, "missing")));
+  if (!json_object_get_null_member (ticket, "promise"))
     {
-      const char *id = json_array_get_string_element (missing, i);
-      JsonObject *document = json_object_new ();
+      JsonObject *promise = json_object_get_object_member (ticket, "promise");
 
-      json_object_set_string_member (document, "id", id);
-      sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
-      if (sqlite3_step (stmt) == SQLITE_ROW)
-        json_object_set_member (document, "name", json_from_text (ow_db_column_text (stmt, 0)));
-      else
-        json_object_set_null_member (document, "name");
-      sqlite3_reset (stmt);
-      json_array_add_object_element (documents, document);
+      json_object_set_array_member (promise, "named_documents",
+                                    named_documents (db, json_object_get_array_member (promise, "documents")));
     }
-  ow_db_release (g_steal_pointer (&stmt));
-  json_object_set_array_member (ticket, "missing_documents", documents);
 
   hall_name = ow_db_get_setting (db, "hall_name");
   json_object_set_member (ticket, "hall_name", json_from_text (hall_name));
@@ -353,7 +366,7 @@ ow_public_rate (OwHall         *hall,
     {
       g_autofree char *rated_on = ow_clock_day (clock, now);
 
-      due = ow_followup_due_day (rated_on, ow_followup_days (db));
+      due = ow_clock_working_days_after (rated_on, ow_followup_days (db));
       sqlite3_bind_text (stmt, 9, "open", -1, SQLITE_STATIC);
       sqlite3_bind_text (stmt, 10, due, -1, SQLITE_STATIC);
     }

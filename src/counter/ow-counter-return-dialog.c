@@ -10,9 +10,12 @@ struct _OwCounterReturnDialog
   GtkWindow  parent_instance;
 
   GtkLabel  *heading_label;
+  GtkLabel  *hint_label;
   GtkBox    *documents_box;
+  GtkEntry  *deadline_entry;
   GtkEntry  *note_entry;
   GtkButton *submit_button;
+  gboolean   promise;   /* 容缺受理: complete now, the documents later */
 };
 
 G_DEFINE_FINAL_TYPE (OwCounterReturnDialog, ow_counter_return_dialog, GTK_TYPE_WINDOW)
@@ -60,7 +63,14 @@ submit_action (GtkWidget  *widget,
   json_object_set_array_member (args, "missing", missing);
   if (count_ticked (self, missing) == 0)
     return;
-  if (*note != '\0')
+  if (self->promise)
+    {
+      g_autofree char *deadline = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->deadline_entry))));
+
+      if (*deadline != '\0')
+        json_object_set_string_member (args, "deadline", deadline);
+    }
+  else if (*note != '\0')
     json_object_set_string_member (args, "reason", note);
   g_signal_emit (self, signals[SIGNAL_SUBMIT], 0, args);
   gtk_window_destroy (GTK_WINDOW (self));
@@ -73,7 +83,9 @@ ow_counter_return_dialog_class_init (OwCounterReturnDialogClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/onewindow/counter/ui/ow-counter-return-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, OwCounterReturnDialog, heading_label);
+  gtk_widget_class_bind_template_child (widget_class, OwCounterReturnDialog, hint_label);
   gtk_widget_class_bind_template_child (widget_class, OwCounterReturnDialog, documents_box);
+  gtk_widget_class_bind_template_child (widget_class, OwCounterReturnDialog, deadline_entry);
   gtk_widget_class_bind_template_child (widget_class, OwCounterReturnDialog, note_entry);
   gtk_widget_class_bind_template_child (widget_class, OwCounterReturnDialog, submit_button);
 
@@ -84,7 +96,8 @@ ow_counter_return_dialog_class_init (OwCounterReturnDialogClass *klass)
 
   /**
    * OwCounterReturnDialog::submit:
-   * @args: {"missing": [...], "reason": ...}, the arguments of the window action
+   * @args: {"missing": [...], "reason": ...} (a return) or {"missing": [...], "deadline": ...}
+   *   (a completion on the citizen's promise), the arguments of the window action
    */
   signals[SIGNAL_SUBMIT] =
     g_signal_new ("submit", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -131,5 +144,28 @@ ow_counter_return_dialog_new (GtkWindow        *parent,
   toggled_cb (self);
   if (first != NULL)
     gtk_widget_grab_focus (first);
+  return GTK_WIDGET (self);
+}
+
+/* 容缺受理: the same list, for the documents the citizen will bring later; the step is
+ * completed now, and ::submit carries the deadline typed, if any. */
+GtkWidget *
+ow_counter_return_dialog_new_promise (GtkWindow        *parent,
+                                      OwCounterSession *session,
+                                      JsonObject       *ticket)
+{
+  OwCounterReturnDialog *self = OW_COUNTER_RETURN_DIALOG (ow_counter_return_dialog_new (parent, session, ticket));
+  g_autofree char *heading = g_strdup_printf (_("Which documents will %s bring later?"),
+                                              json_object_get_string_member_with_default (ticket, "number", ""));
+
+  self->promise = TRUE;
+  gtk_window_set_title (GTK_WINDOW (self), _("Complete on a promise (容缺受理)"));
+  gtk_label_set_label (self->heading_label, heading);
+  gtk_label_set_label (self->hint_label,
+                       _("The step is completed now. The citizen signs a promise to bring the ticked documents "
+                         "by the deadline; the status page reminds them."));
+  gtk_widget_set_visible (GTK_WIDGET (self->deadline_entry), TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->note_entry), FALSE);
+  gtk_button_set_label (self->submit_button, _("Complete on promise (Ctrl+Enter)"));
   return GTK_WIDGET (self);
 }

@@ -15,5 +15,8 @@ G_DECLARE_FINAL_TYPE (OwCounterReturnDialog, ow_counter_return_dialog, OW, COUNT
 GtkWidget *ow_counter_return_dialog_new (GtkWindow        *parent,
                                          OwCounterSession *session,
                                          JsonObject       *ticket);
+GtkWidget *ow_counter_return_dialog_new_promise (GtkWindow        *parent,
+                                                 OwCounterSession *session,
+                                                 JsonObject       *ticket);
 
 G_END_DECLS

@@ -63,6 +63,7 @@ static const struct
   { "counter.no-show", OW_COUNTER_CAN_NO_SHOW },
   { "counter.start", OW_COUNTER_CAN_START },
   { "counter.complete", OW_COUNTER_CAN_COMPLETE },
+  { "counter.promise", OW_COUNTER_CAN_COMPLETE },
   { "counter.return", OW_COUNTER_CAN_RETURN },
   { "counter.transfer", OW_COUNTER_CAN_TRANSFER },
   { "counter.pause", OW_COUNTER_CAN_PAUSE | OW_COUNTER_CAN_RESUME },
@@ -318,6 +319,9 @@ update_documents (OwCounterWindow *self,
   JsonArray *documents = service != NULL && json_object_has_member (service, "documents")
                          ? json_object_get_array_member (service, "documents") : NULL;
   JsonArray *missing = json_object_has_member (ticket, "missing") ? json_object_get_array_member (ticket, "missing") : NULL;
+  JsonObject *promise = json_object_has_member (ticket, "promise") && !json_object_get_null_member (ticket, "promise")
+                        ? json_object_get_object_member (ticket, "promise") : NULL;
+  JsonArray *owed = promise != NULL ? json_object_get_array_member (promise, "documents") : NULL;
 
   for (guint i = 0; documents != NULL && i < json_array_get_length (documents); i++)
     {
@@ -325,8 +329,20 @@ update_documents (OwCounterWindow *self,
       gboolean was_missing = FALSE;
       g_autofree char *line = NULL;
 
+      gboolean is_owed = FALSE;
+
       for (guint j = 0; missing != NULL && j < json_array_get_length (missing); j++)
         was_missing |= g_strcmp0 (json_array_get_string_element (missing, j), id) == 0;
+      for (guint j = 0; owed != NULL && j < json_array_get_length (owed); j++)
+        is_owed |= g_strcmp0 (json_array_get_string_element (owed, j), id) == 0;
+      if (is_owed)
+        {
+          /* Translators: a document the citizen promised to bring (容缺受理), and the day. */
+          line = g_strdup_printf (_("• %s (promised by %s)"), ow_counter_session_document_name (self->session, id),
+                                  json_object_get_string_member (promise, "deadline"));
+          add_line (self->documents_box, line, "warning");
+          continue;
+        }
       if (was_missing)
         line = g_strdup_printf (_("• %s (was missing)"), ow_counter_session_document_name (self->session, id));
       else
@@ -633,6 +649,18 @@ return_action (GtkWidget  *widget,
 }
 
 static void
+promise_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  OwCounterWindow *self = OW_COUNTER_WINDOW (widget);
+  JsonObject *ticket = ow_counter_session_get_ticket (self->session);
+
+  if (ticket != NULL)
+    show_dialog (self, ow_counter_return_dialog_new_promise (GTK_WINDOW (self), self->session, ticket), "complete");
+}
+
+static void
 transfer_action (GtkWidget  *widget,
                  const char *action_name,
                  GVariant   *parameter)
@@ -852,6 +880,7 @@ ow_counter_window_class_init (OwCounterWindowClass *klass)
     { "counter.start", simple_action, GDK_KEY_F4, 0 },
     { "counter.complete", simple_action, GDK_KEY_F5, 0 },
     { "counter.return", return_action, GDK_KEY_F6, 0 },
+    { "counter.promise", promise_action, GDK_KEY_F5, GDK_SHIFT_MASK },
     { "counter.transfer", transfer_action, GDK_KEY_F7, 0 },
     { "counter.pause", pause_action, GDK_KEY_F8, 0 },
     { "counter.find", find_action, GDK_KEY_F9, 0 },

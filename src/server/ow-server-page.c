@@ -243,6 +243,31 @@ ow_server_page_message (const char *lang,
   return g_string_free (out, FALSE);
 }
 
+/* Opens a box with @title and the documents' names; the caller adds its words and closes it. */
+static void
+append_documents (GString    *out,
+                  const char *title,
+                  JsonArray  *documents,
+                  const char *lang)
+{
+  g_string_append (out, "<div class=\"missing\"><h2>");
+  append_escaped (out, title);
+  g_string_append (out, "</h2>\n<ul>\n");
+  for (guint i = 0; documents != NULL && i < json_array_get_length (documents); i++)
+    {
+      JsonObject *document = json_array_get_object_element (documents, i);
+      JsonNode *name = json_object_get_member (document, "name");
+
+      g_string_append (out, "<li>");
+      if (name != NULL && !JSON_NODE_HOLDS_NULL (name))
+        append_escaped (out, localized (name, lang));
+      else
+        append_escaped (out, json_object_get_string_member_with_default (document, "id", ""));
+      g_string_append (out, "</li>\n");
+    }
+  g_string_append (out, "</ul>\n");
+}
+
 char *
 ow_server_page_ticket (JsonObject *ticket,
                        const char *token,
@@ -254,6 +279,7 @@ ow_server_page_ticket (JsonObject *ticket,
   JsonArray *steps = json_object_get_array_member (ticket, "steps");
   JsonArray *missing = json_object_get_array_member (ticket, "missing_documents");
   JsonNode *rating = json_object_get_member (ticket, "rating");
+  JsonNode *promise = json_object_get_member (ticket, "promise");
   gboolean can_rate = json_object_get_boolean_member_with_default (ticket, "can_rate", FALSE);
   gboolean open = g_str_equal (state, "waiting") || g_str_equal (state, "called") ||
                   g_str_equal (state, "serving");
@@ -331,23 +357,26 @@ ow_server_page_ticket (JsonObject *ticket,
 
   if (g_str_equal (state, "returned") && missing != NULL && json_array_get_length (missing) > 0)
     {
-      g_string_append (out, "<div class=\"missing\"><h2>");
-      append_escaped (out, _("Missing documents"));
-      g_string_append (out, "</h2>\n<ul>\n");
-      for (guint i = 0; i < json_array_get_length (missing); i++)
-        {
-          JsonObject *document = json_array_get_object_element (missing, i);
-          JsonNode *name = json_object_get_member (document, "name");
-
-          g_string_append (out, "<li>");
-          if (name != NULL && !JSON_NODE_HOLDS_NULL (name))
-            append_escaped (out, localized (name, lang));
-          else
-            append_escaped (out, json_object_get_string_member_with_default (document, "id", ""));
-          g_string_append (out, "</li>\n");
-        }
-      g_string_append (out, "</ul>\n<p>");
+      append_documents (out, _("Missing documents"), missing, lang);
+      g_string_append (out, "<p>");
       append_escaped (out, _("Bring these documents and show this ticket at the service desk to continue."));
+      g_string_append (out, "</p></div>\n");
+    }
+
+  /* 容缺受理: the case went ahead on the citizen's promise to bring these by a day. */
+  if (promise != NULL && JSON_NODE_HOLDS_OBJECT (promise))
+    {
+      JsonObject *owed = json_node_get_object (promise);
+
+      append_documents (out, _("Documents you promised to bring"),
+                        json_object_get_array_member (owed, "named_documents"), lang);
+      g_string_append (out, "<p>");
+      if (json_object_get_boolean_member_with_default (owed, "overdue", FALSE))
+        append_escaped_printf (out, _("The deadline, %s, has passed: please bring them as soon as possible."),
+                               json_object_get_string_member (owed, "deadline"));
+      else
+        append_escaped_printf (out, _("Your case went ahead on your promise: please bring them by %s."),
+                               json_object_get_string_member (owed, "deadline"));
       g_string_append (out, "</p></div>\n");
     }
 

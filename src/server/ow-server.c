@@ -99,6 +99,7 @@ struct _Op
   char              *state;      /* and the staff member who may only appeal their own */
   char              *note;
   char              *owner;
+  char              *deadline;   /* complete: when promised documents are due (容缺受理) */
 
   guint              status;
   JsonNode          *result;
@@ -657,6 +658,7 @@ op_free (Op *op)
   g_free (op->state);
   g_free (op->note);
   g_free (op->owner);
+  g_free (op->deadline);
   g_clear_pointer (&op->result, json_node_unref);
   g_clear_error (&op->error);
   g_free (op);
@@ -756,6 +758,7 @@ run_window (OwServer  *self,
     .missing = (const char * const *) op->missing,
     .to_step = op->to_step,
     .to_window = op->to_window,
+    .deadline = op->deadline,
   };
   JsonObject *result;
 
@@ -779,6 +782,23 @@ run_rate (OwServer  *self,
   if (result == NULL)
     return NULL;
   *status = 201;
+  return object_node (result);
+}
+
+static JsonNode *
+run_supply (OwServer  *self,
+            Op        *op,
+            guint     *status,
+            GError   **error)
+{
+  OwActor actor = { op->actor, op->terminal };
+  JsonObject *result;
+
+  result = ow_hall_supply_documents (self->writer_hall, &actor, op->token,
+                                     (const char * const *) op->missing, error);
+  if (result == NULL)
+    return NULL;
+  *status = 200;
   return object_node (result);
 }
 
@@ -1488,7 +1508,7 @@ handle_window_action (Front             *front,
 {
   g_autoptr(JsonObject) body = NULL;
   OwWindowAction action;
-  const char *reason = NULL, *to_step = NULL, *to_window = NULL;
+  const char *reason = NULL, *to_step = NULL, *to_window = NULL, *deadline = NULL;
   char **missing = NULL;
   Op *op;
 
@@ -1513,7 +1533,10 @@ handle_window_action (Front             *front,
       (action == OW_WINDOW_TRANSFER &&
        (!member_string (msg, body, "to_step", FALSE, 128, &to_step) ||
         !member_string (msg, body, "to_window", FALSE, 64, &to_window))) ||
-      (action == OW_WINDOW_RETURN && !member_string_array (msg, body, "missing", &missing)))
+      (action == OW_WINDOW_RETURN && !member_string_array (msg, body, "missing", &missing)) ||
+      (action == OW_WINDOW_COMPLETE && json_object_has_member (body, "missing") &&
+       !member_string_array (msg, body, "missing", &missing)) ||
+      (action == OW_WINDOW_COMPLETE && !member_string (msg, body, "deadline", FALSE, 10, &deadline)))
     {
       ow_auth_identity_free (identity);
       return;
@@ -1525,6 +1548,7 @@ handle_window_action (Front             *front,
   op->to_step = g_strdup (to_step);
   op->to_window = g_strdup (to_window);
   op->missing = missing;
+  op->deadline = g_strdup (deadline);
   op_submit (front, op);
 }
 
@@ -2103,6 +2127,41 @@ handler_cb (SoupServer        *server,
       AUTH (ROLE_SUPERVISOR | ROLE_ADMIN);
       who = identity;
       handle_stats (front, msg, query);
+      return;
+    }
+
+  /* The citizen brings the documents promised at a 容缺受理; staff scan the ticket's code. */
+  ROUTE (n == 5 && g_str_equal (seg[2], "tickets") && g_str_equal (seg[4], "supply"))
+    {
+      g_autoptr(OwAuthIdentity) who = NULL;
+      g_autoptr(JsonObject) body = NULL;
+      char **documents = NULL;
+      Op *op;
+
+      NEED ("POST");
+      AUTH (ROLE_STAFF);
+      who = identity;
+      body = parse_body (msg, FALSE);
+      if (body == NULL ||
+          (json_object_has_member (body, "documents") &&
+           !member_string_array (msg, body, "documents", &documents)))
+        return;
+      op = op_new (front, msg, run_supply, g_steal_pointer (&who));
+      op->token = g_strdup (seg[3]);
+      op->missing = documents;
+      op_submit (front, op);
+      return;
+    }
+
+  ROUTE (n == 3 && g_str_equal (seg[2], "promises"))
+    {
+      g_autoptr(OwAuthIdentity) who = NULL;
+      g_autoptr(GError) error = NULL;
+
+      NEED ("GET");
+      AUTH (ROLE_STAFF);
+      who = identity;
+      respond_array (msg, "promises", ow_hall_list_promises (front->hall, &error), error);
       return;
     }
 
