@@ -3,6 +3,8 @@
 
 #include "ow-audit.h"
 
+#include "ow-clock.h"
+
 #include "ow-sha256.h"
 
 #include <glib/gi18n-lib.h>
@@ -394,7 +396,7 @@ ow_audit_event_to_json (sqlite3_stmt *row)
   json_object_set_int_member (object, "at", sqlite3_column_int64 (row, 1));
   {
     g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (sqlite3_column_int64 (row, 1) / G_USEC_PER_SEC);
-    g_autoptr(GDateTime) local = g_date_time_to_local (utc);
+    g_autoptr(GDateTime) local = g_date_time_to_timezone (utc, ow_clock_local_zone ());
     g_autofree char *time = g_date_time_format (local, "%Y-%m-%dT%H:%M:%S%:z");
 
     json_object_set_string_member (object, "time", time);

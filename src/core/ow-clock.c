@@ -33,10 +33,27 @@ ow_clock_class_init (OwClockClass *klass)
   G_OBJECT_CLASS (klass)->finalize = ow_clock_finalize;
 }
 
+/* The machine's zone, read once.  Without TZ in the environment, GLib's
+ * g_time_zone_new_local () reads and parses /etc/localtime on every call (about 10 µs, and
+ * g_date_time_to_local () with it): the event stream converted every event that way. */
+GTimeZone *
+ow_clock_local_zone (void)
+{
+  static gsize once = 0;
+  static GTimeZone *zone;
+
+  if (g_once_init_enter (&once))
+    {
+      zone = g_time_zone_new_local ();
+      g_once_init_leave (&once, 1);
+    }
+  return zone;
+}
+
 static void
 ow_clock_init (OwClock *self)
 {
-  self->zone = g_time_zone_new_local ();
+  self->zone = g_time_zone_ref (ow_clock_local_zone ());
 }
 
 OwClock *

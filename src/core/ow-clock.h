@@ -22,6 +22,7 @@ int       ow_clock_minute_of_day (OwClock *self,
                                  gint64    at_us);
 char     *ow_clock_format_iso   (OwClock  *self,
                                  gint64    at_us);
+GTimeZone *ow_clock_local_zone   (void);
 char     *ow_clock_working_days_after (const char *day,
                                        int         working_days);
 gint64    ow_clock_parse_day    (OwClock  *self,

@@ -284,7 +284,7 @@ ow_server_page_ticket (JsonObject *ticket,
   gboolean open = g_str_equal (state, "waiting") || g_str_equal (state, "called") ||
                   g_str_equal (state, "serving");
   gint64 step_index = json_object_get_int_member_with_default (ticket, "step_index", 0);
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) now = g_date_time_new_now (ow_clock_local_zone ());
   g_autofree char *updated = g_date_time_format (now, "%H:%M:%S");
   g_autofree char *title = NULL;
 
