@@ -797,6 +797,52 @@ test_wal_vfs_readers (HallFixture   *fixture,
   sqlite3_close (plain);
 }
 
+/* A transaction bigger than the page cache writes frames before its commit; rolled back, they
+ * must never land on frames another connection commits afterwards at the same place. */
+static void
+test_wal_vfs_rolled_back_spill (HallFixture   *fixture,
+                                gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OwDb) other = ow_db_open (fixture->path, &error);
+  g_autoptr(OwDb) after = NULL;
+  gint64 rows;
+
+  g_assert_no_error (error);
+  g_assert_true (ow_db_exec (fixture->db, "CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT, n INTEGER);"
+                                          "PRAGMA cache_size = 10", &error));
+  g_assert_true (ow_db_exec (fixture->db,
+                             "BEGIN IMMEDIATE;"
+                             "WITH RECURSIVE s (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 60)"
+                             " INSERT INTO t (x, n) SELECT hex (randomblob (1500)), i FROM s;"
+                             "ROLLBACK",
+                             &error));
+  g_assert_no_error (error);
+  g_assert_true (ow_db_exec (other,
+                             "BEGIN IMMEDIATE;"
+                             "WITH RECURSIVE s (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 100)"
+                             " INSERT INTO t (x, n) SELECT hex (randomblob (1500)), -i FROM s;"
+                             "COMMIT",
+                             &error));
+  g_assert_no_error (error);
+
+  /* The first connection reads (and would have written out what it held), then closes. */
+  g_assert_cmpint (wal_table_sum (ow_db_get_handle (fixture->db), &rows), !=, 0);
+  g_assert_cmpint (rows, ==, 100);
+  g_clear_object (&other);
+  after = ow_db_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (wal_table_sum (ow_db_get_handle (after), &rows), !=, 0);
+  g_assert_cmpint (rows, ==, 100);
+  {
+    g_autoptr(sqlite3_stmt) check = ow_db_prepare (after, "PRAGMA integrity_check", &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (sqlite3_step (check), ==, SQLITE_ROW);
+    g_assert_cmpstr ((const char *) sqlite3_column_text (check, 0), ==, "ok");
+  }
+}
+
 /* A process killed at any moment has handed every acknowledged commit to the system. */
 static void
 test_wal_vfs_kill (HallFixture   *fixture,
@@ -1088,6 +1134,7 @@ main (int    argc,
   ADD ("/ow/engine/catalog-cache-follows-imports", test_catalog_cache_follows_imports);
   ADD ("/ow/engine/wal-vfs-readers", test_wal_vfs_readers);
   ADD ("/ow/engine/wal-vfs-kill", test_wal_vfs_kill);
+  ADD ("/ow/engine/wal-vfs-rolled-back-spill", test_wal_vfs_rolled_back_spill);
   ADD ("/ow/engine/waiting-alert", test_waiting_alert);
 #undef ADD
 

@@ -18,20 +18,42 @@
  * It is only correct while the log is synced at every commit (synchronous=FULL or EXTRA),
  * because SQLite publishes a commit to other connections right after that sync: with a
  * lower setting, another connection could be told about frames still held here.  OwDb
- * opens its connections with synchronous=FULL. */
+ * opens its connections with synchronous=FULL.
+ *
+ * A transaction too big for the page cache writes ("spills") frames before its commit; if
+ * it then rolls back, SQLite leaves them in the log unsynced, to be overwritten.  Held here,
+ * they could reach the file later, over frames another connection committed meanwhile.  So
+ * the database file is watched too, and whatever is held is written out before the write
+ * lock (WAL_WRITE_LOCK, shared-memory lock slot 0) is let go, as SQLite itself would have. */
 
 /* The default VFS writes at most 128 KiB - 1 in one call (seekAndWriteFd ()). */
 #define BUFFER_MAX (120 * 1024)
 
-typedef struct
+#define WAL_WRITE_LOCK 0
+
+/* Our part of a file, before the default VFS's: room for either kind, kept aligned. */
+#define FILE_HEADER ((MAX (sizeof (WalFile), sizeof (DbFile)) + 15) & ~(gsize) 15)
+
+typedef struct _WalFile WalFile;
+typedef struct _DbFile DbFile;
+
+struct _WalFile
 {
   sqlite3_file   base;
   sqlite3_file  *real;       /* the default VFS's file, stored right after this struct */
+  DbFile        *db;         /* the database it is the log of, while both are open */
   guint8        *buffer;
   sqlite3_int64  start;      /* the log offset of buffer[0] */
   int            length;
   int            size;
-} WalFile;
+};
+
+struct _DbFile
+{
+  sqlite3_file   base;
+  sqlite3_file  *real;
+  WalFile       *wal;
+};
 
 static sqlite3_vfs *real_vfs;
 
@@ -53,6 +75,9 @@ wal_close (sqlite3_file *file)
   WalFile *self = (WalFile *) file;
   int rc = wal_flush (self);
   int close_rc = self->real->pMethods->xClose (self->real);
+
+  if (self->db != NULL)
+    self->db->wal = NULL;
 
   g_clear_pointer (&self->buffer, g_free);
   return rc != SQLITE_OK ? rc : close_rc;
@@ -264,8 +289,176 @@ static const sqlite3_io_methods wal_methods = {
   .xUnfetch = wal_unfetch,
 };
 
-/* Files other than logs are the default VFS's own, in the larger space SQLite allocates
- * for ours. */
+/* The database file: the default VFS's, passed through, with the end of a write transaction
+ * noticed in xShmLock. */
+
+#define DB_REAL(file) (((DbFile *) (file))->real)
+
+static int
+db_close (sqlite3_file *file)
+{
+  DbFile *self = (DbFile *) file;
+
+  if (self->wal != NULL)
+    self->wal->db = NULL;
+  return self->real->pMethods->xClose (self->real);
+}
+
+static int
+db_read (sqlite3_file *file, void *data, int amount, sqlite3_int64 offset)
+{
+  return DB_REAL (file)->pMethods->xRead (DB_REAL (file), data, amount, offset);
+}
+
+static int
+db_write (sqlite3_file *file, const void *data, int amount, sqlite3_int64 offset)
+{
+  return DB_REAL (file)->pMethods->xWrite (DB_REAL (file), data, amount, offset);
+}
+
+static int
+db_truncate (sqlite3_file *file, sqlite3_int64 size)
+{
+  return DB_REAL (file)->pMethods->xTruncate (DB_REAL (file), size);
+}
+
+static int
+db_sync (sqlite3_file *file, int flags)
+{
+  return DB_REAL (file)->pMethods->xSync (DB_REAL (file), flags);
+}
+
+static int
+db_file_size (sqlite3_file *file, sqlite3_int64 *size)
+{
+  return DB_REAL (file)->pMethods->xFileSize (DB_REAL (file), size);
+}
+
+static int
+db_lock (sqlite3_file *file, int level)
+{
+  return DB_REAL (file)->pMethods->xLock (DB_REAL (file), level);
+}
+
+static int
+db_unlock (sqlite3_file *file, int level)
+{
+  return DB_REAL (file)->pMethods->xUnlock (DB_REAL (file), level);
+}
+
+static int
+db_check_reserved_lock (sqlite3_file *file, int *out)
+{
+  return DB_REAL (file)->pMethods->xCheckReservedLock (DB_REAL (file), out);
+}
+
+static int
+db_file_control (sqlite3_file *file, int op, void *arg)
+{
+  return DB_REAL (file)->pMethods->xFileControl (DB_REAL (file), op, arg);
+}
+
+static int
+db_sector_size (sqlite3_file *file)
+{
+  return DB_REAL (file)->pMethods->xSectorSize (DB_REAL (file));
+}
+
+static int
+db_device_characteristics (sqlite3_file *file)
+{
+  return DB_REAL (file)->pMethods->xDeviceCharacteristics (DB_REAL (file));
+}
+
+static int
+db_shm_map (sqlite3_file *file, int region, int size, int extend, volatile void **out)
+{
+  return DB_REAL (file)->pMethods->xShmMap (DB_REAL (file), region, size, extend, out);
+}
+
+static int
+db_shm_lock (sqlite3_file *file,
+             int           offset,
+             int           n,
+             int           flags)
+{
+  DbFile *self = (DbFile *) file;
+
+  if (self->wal != NULL && (flags & SQLITE_SHM_UNLOCK) != 0 && (flags & SQLITE_SHM_EXCLUSIVE) != 0 &&
+      offset <= WAL_WRITE_LOCK && WAL_WRITE_LOCK < offset + n)
+    {
+      int rc = wal_flush (self->wal);
+      int unlock_rc = self->real->pMethods->xShmLock (self->real, offset, n, flags);
+
+      return rc != SQLITE_OK ? rc : unlock_rc;
+    }
+  return self->real->pMethods->xShmLock (self->real, offset, n, flags);
+}
+
+static void
+db_shm_barrier (sqlite3_file *file)
+{
+  DB_REAL (file)->pMethods->xShmBarrier (DB_REAL (file));
+}
+
+static int
+db_shm_unmap (sqlite3_file *file, int delete_flag)
+{
+  return DB_REAL (file)->pMethods->xShmUnmap (DB_REAL (file), delete_flag);
+}
+
+static int
+db_fetch (sqlite3_file *file, sqlite3_int64 offset, int amount, void **out)
+{
+  return DB_REAL (file)->pMethods->xFetch (DB_REAL (file), offset, amount, out);
+}
+
+static int
+db_unfetch (sqlite3_file *file, sqlite3_int64 offset, void *page)
+{
+  return DB_REAL (file)->pMethods->xUnfetch (DB_REAL (file), offset, page);
+}
+
+static const sqlite3_io_methods db_methods = {
+  .iVersion = 3,
+  .xClose = db_close,
+  .xRead = db_read,
+  .xWrite = db_write,
+  .xTruncate = db_truncate,
+  .xSync = db_sync,
+  .xFileSize = db_file_size,
+  .xLock = db_lock,
+  .xUnlock = db_unlock,
+  .xCheckReservedLock = db_check_reserved_lock,
+  .xFileControl = db_file_control,
+  .xSectorSize = db_sector_size,
+  .xDeviceCharacteristics = db_device_characteristics,
+  .xShmMap = db_shm_map,
+  .xShmLock = db_shm_lock,
+  .xShmBarrier = db_shm_barrier,
+  .xShmUnmap = db_shm_unmap,
+  .xFetch = db_fetch,
+  .xUnfetch = db_unfetch,
+};
+
+static const sqlite3_io_methods db_methods_v1 = {
+  .iVersion = 1,
+  .xClose = db_close,
+  .xRead = db_read,
+  .xWrite = db_write,
+  .xTruncate = db_truncate,
+  .xSync = db_sync,
+  .xFileSize = db_file_size,
+  .xLock = db_lock,
+  .xUnlock = db_unlock,
+  .xCheckReservedLock = db_check_reserved_lock,
+  .xFileControl = db_file_control,
+  .xSectorSize = db_sector_size,
+  .xDeviceCharacteristics = db_device_characteristics,
+};
+
+/* Main databases and logs are wrapped; other files (temporary ones) are the default VFS's
+ * own, in the larger space SQLite allocates for ours. */
 static int
 wal_vfs_open (sqlite3_vfs  *vfs,
               const char   *name,
@@ -273,19 +466,44 @@ wal_vfs_open (sqlite3_vfs  *vfs,
               int           flags,
               int          *out_flags)
 {
-  WalFile *self = (WalFile *) file;
   int rc;
 
-  if ((flags & SQLITE_OPEN_WAL) == 0)
-    return real_vfs->xOpen (real_vfs, name, file, flags, out_flags);
+  if ((flags & SQLITE_OPEN_MAIN_DB) != 0)
+    {
+      DbFile *db = (DbFile *) file;
 
-  memset (self, 0, sizeof *self);
-  self->real = (sqlite3_file *) (self + 1);
-  rc = real_vfs->xOpen (real_vfs, name, self->real, flags, out_flags);
-  /* SQLite calls xClose whenever pMethods is set, even after a failed open. */
-  if (self->real->pMethods != NULL)
-    self->base.pMethods = &wal_methods;
-  return rc;
+      memset (db, 0, sizeof *db);
+      db->real = (sqlite3_file *) ((char *) file + FILE_HEADER);
+      rc = real_vfs->xOpen (real_vfs, name, db->real, flags, out_flags);
+      /* SQLite calls xClose whenever pMethods is set, even after a failed open.  A file
+       * without shared memory (methods before version 3) cannot be in WAL mode at all. */
+      if (db->real->pMethods != NULL)
+        db->base.pMethods = db->real->pMethods->iVersion >= 3 ? &db_methods : &db_methods_v1;
+      return rc;
+    }
+
+  if ((flags & SQLITE_OPEN_WAL) != 0)
+    {
+      WalFile *self = (WalFile *) file;
+      sqlite3_file *database;
+
+      memset (self, 0, sizeof *self);
+      self->real = (sqlite3_file *) ((char *) file + FILE_HEADER);
+      rc = real_vfs->xOpen (real_vfs, name, self->real, flags, out_flags);
+      if (self->real->pMethods == NULL)
+        return rc;
+      self->base.pMethods = &wal_methods;
+      /* The log's name is SQLite's own string, from which it finds the database's file. */
+      database = sqlite3_database_file_object (name);
+      if (database != NULL && database->pMethods == &db_methods)
+        {
+          self->db = (DbFile *) database;
+          self->db->wal = self;
+        }
+      return rc;
+    }
+
+  return real_vfs->xOpen (real_vfs, name, file, flags, out_flags);
 }
 
 void
@@ -303,7 +521,7 @@ ow_wal_vfs_register (void)
       vfs = *real_vfs;
       vfs.pNext = NULL;
       vfs.zName = OW_WAL_VFS_NAME;
-      vfs.szOsFile = sizeof (WalFile) + real_vfs->szOsFile;
+      vfs.szOsFile = FILE_HEADER + real_vfs->szOsFile;
       vfs.xOpen = wal_vfs_open;
       if (sqlite3_vfs_register (&vfs, 0) != SQLITE_OK)
         g_error ("cannot register the SQLite VFS %s", OW_WAL_VFS_NAME);
