@@ -18,21 +18,27 @@ CREATE TABLE day_counts (
 -- comes after it, so a day's visits are read from there on, without an index by day.
 ALTER TABLE counters ADD COLUMN first_visit INTEGER;
 
--- Days before the latest were kept up to date by every operation: they stay as they are.
--- The latest may still be open: it is worked out from its visits from now on.
+-- Days the daily sweep has expired (settings.expired_before) were kept up to date by every
+-- operation and can no longer change: they stay as they are.  The later ones (the latest
+-- day, and yesterday when today's first operation has not swept it yet) may still change:
+-- they are worked out from their visits from now on.
 INSERT OR REPLACE INTO settings (key, value)
-  SELECT 'stats_sealed_before', max (day) FROM counters HAVING max (day) IS NOT NULL;
+  SELECT 'stats_sealed_before',
+         min (max (day), coalesce ((SELECT value FROM settings WHERE key = 'expired_before'), max (day)))
+  FROM counters HAVING max (day) IS NOT NULL;
 
 INSERT INTO day_counts (day, key, n, total)
   SELECT day, 'issued:' || substr (dim, 9), issued, 0 FROM stat_daily
-  WHERE day = (SELECT max (day) FROM counters) AND dim LIKE 'service:%';
+  WHERE day >= (SELECT value FROM settings WHERE key = 'stats_sealed_before') AND dim LIKE 'service:%';
 INSERT INTO day_counts (day, key, n, total)
   SELECT day, 'served:' || substr (dim, 6), service_n, service_sum FROM stat_daily
-  WHERE day = (SELECT max (day) FROM counters) AND dim LIKE 'step:%';
+  WHERE day >= (SELECT value FROM settings WHERE key = 'stats_sealed_before') AND dim LIKE 'step:%';
 
+-- One lower bound for all of them is enough: their visits are read from there on.
 UPDATE counters
-  SET first_visit = (SELECT coalesce (min (id), 1) - 1 FROM visits WHERE day = (SELECT max (day) FROM counters))
-  WHERE day = (SELECT max (day) FROM counters);
+  SET first_visit = (SELECT coalesce (min (id), 1) - 1 FROM visits
+                     WHERE day >= (SELECT value FROM settings WHERE key = 'stats_sealed_before'))
+  WHERE day >= (SELECT value FROM settings WHERE key = 'stats_sealed_before');
 
-DELETE FROM stat_daily WHERE day >= (SELECT max (day) FROM counters);
-DELETE FROM stat_hist WHERE day >= (SELECT max (day) FROM counters);
+DELETE FROM stat_daily WHERE day >= (SELECT value FROM settings WHERE key = 'stats_sealed_before');
+DELETE FROM stat_hist WHERE day >= (SELECT value FROM settings WHERE key = 'stats_sealed_before');

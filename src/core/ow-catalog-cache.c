@@ -76,17 +76,24 @@ column_dup (sqlite3_stmt *stmt,
   return g_strdup (ow_db_column_text (stmt, column));
 }
 
+static GHashTable *
+new_table (GDestroyNotify free_func)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, NULL, free_func);
+}
+
+/* Reads the catalogue into fresh tables, which replace the held ones only when all went well:
+ * a failed reload leaves the last good copy. */
 static gboolean
 load (OwCatalogCache  *self,
       OwDb            *db,
       GError         **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GHashTable) services = new_table ((GDestroyNotify) service_free);
+  g_autoptr(GHashTable) steps = new_table ((GDestroyNotify) step_free);
+  g_autoptr(GHashTable) windows = new_table ((GDestroyNotify) window_free);
   int rc;
-
-  g_hash_table_remove_all (self->steps);
-  g_hash_table_remove_all (self->services);
-  g_hash_table_remove_all (self->windows);
 
   stmt = ow_db_prepare (db, "SELECT code, name FROM services", error);
   if (stmt == NULL)
@@ -98,7 +105,7 @@ load (OwCatalogCache  *self,
       service->code = column_dup (stmt, 0);
       service->name = column_dup (stmt, 1);
       service->steps = g_ptr_array_new ();
-      g_hash_table_insert (self->services, service->code, service);
+      g_hash_table_insert (services, service->code, service);
     }
   if (rc < 0)
     return FALSE;
@@ -121,8 +128,8 @@ load (OwCatalogCache  *self,
       step->name = column_dup (stmt, 3);
       step->limit_minutes = sqlite3_column_int (stmt, 4);
       step->active = sqlite3_column_int (stmt, 5);
-      g_hash_table_insert (self->steps, step->id, step);
-      service = g_hash_table_lookup (self->services, step->service);
+      g_hash_table_insert (steps, step->id, step);
+      service = g_hash_table_lookup (services, step->service);
       if (service != NULL)
         g_ptr_array_add (service->steps, step);
     }
@@ -142,13 +149,13 @@ load (OwCatalogCache  *self,
       window->name = column_dup (stmt, 2);
       window->steps = g_ptr_array_new ();
       window->active_steps = g_ptr_array_new ();
-      g_hash_table_insert (self->windows, window->id, window);
+      g_hash_table_insert (windows, window->id, window);
     }
   if (rc < 0)
     return FALSE;
   ow_db_release (g_steal_pointer (&stmt));
 
-  /* Steps point into self->steps, which owns their ids. */
+  /* Windows list the ids held by the step structs. */
   stmt = ow_db_prepare (db,
                         "SELECT ws.window, ws.step FROM window_steps ws JOIN steps s ON s.id = ws.step"
                         " JOIN services v ON v.code = s.service"
@@ -158,8 +165,8 @@ load (OwCatalogCache  *self,
     return FALSE;
   while ((rc = ow_db_step_row (db, stmt, error)) == SQLITE_ROW)
     {
-      OwCachedWindow *window = g_hash_table_lookup (self->windows, ow_db_column_text (stmt, 0));
-      OwCachedStep *step = g_hash_table_lookup (self->steps, ow_db_column_text (stmt, 1));
+      OwCachedWindow *window = g_hash_table_lookup (windows, ow_db_column_text (stmt, 0));
+      OwCachedStep *step = g_hash_table_lookup (steps, ow_db_column_text (stmt, 1));
 
       if (window == NULL || step == NULL)
         continue;
@@ -167,7 +174,17 @@ load (OwCatalogCache  *self,
       if (step->active)
         g_ptr_array_add (window->active_steps, step->id);
     }
-  return rc == SQLITE_DONE;
+  if (rc != SQLITE_DONE)
+    return FALSE;
+
+  /* Steps are referred to by services and windows: they go last. */
+  g_hash_table_unref (self->services);
+  g_hash_table_unref (self->windows);
+  g_hash_table_unref (self->steps);
+  self->services = g_steal_pointer (&services);
+  self->windows = g_steal_pointer (&windows);
+  self->steps = g_steal_pointer (&steps);
+  return TRUE;
 }
 
 gboolean
@@ -178,22 +195,30 @@ ow_catalog_cache_refresh (OwCatalogCache  *self,
   guint64 serial = ow_db_get_transaction_serial (db);
   gboolean in_transaction = ow_db_in_transaction (db);
   g_autofree char *generation = NULL;
+  gboolean ok = TRUE;
 
-  /* Outside a transaction every read is a transaction of its own: check every time. */
   if (self->generation != NULL && in_transaction && self->checked_in == serial)
     return TRUE;
+  /* Outside a transaction, one of its own, so that the generation and the rows agree; and
+   * the check is made again next time. */
+  if (!in_transaction && !ow_db_begin (db, FALSE, error))
+    return FALSE;
   generation = ow_db_get_setting (db, "catalog_generation");
   if (generation == NULL)
     generation = g_strdup ("0");
   if (g_strcmp0 (generation, self->generation) != 0)
     {
-      g_clear_pointer (&self->generation, g_free);
-      if (!load (self, db, error))
-        return FALSE;
-      self->generation = g_steal_pointer (&generation);
+      ok = load (self, db, error);
+      if (ok)
+        {
+          g_free (self->generation);
+          self->generation = g_steal_pointer (&generation);
+        }
     }
-  self->checked_in = in_transaction ? serial : 0;
-  return TRUE;
+  if (!in_transaction)
+    ow_db_rollback (db);
+  self->checked_in = in_transaction && ok ? serial : 0;
+  return ok;
 }
 
 const OwCachedService *

@@ -2418,8 +2418,9 @@ fail:
   return NULL;
 }
 
-/* Tickets whose promised documents are still owed, the earliest deadline first: {"number",
- * "day", "service", "documents", "deadline", "overdue"}.  No token: this list is for staff. */
+/* Tickets whose promised documents are still owed (a cancelled case owes nothing), the
+ * earliest deadline first: {"number", "day", "service", "documents", "deadline",
+ * "overdue"}.  No token: this list is for staff. */
 JsonArray *
 ow_hall_list_promises (OwHall  *self,
                        GError **error)
@@ -2436,7 +2437,7 @@ ow_hall_list_promises (OwHall  *self,
     return NULL;
   stmt = ow_db_prepare (self->db,
                         "SELECT number, day, service, promised, promised_by FROM tickets"
-                        " WHERE promised IS NOT NULL ORDER BY promised_by, id",
+                        " WHERE promised IS NOT NULL AND state <> 'cancelled' ORDER BY promised_by, id",
                         error);
   if (stmt == NULL)
     goto fail;

@@ -1538,6 +1538,7 @@ handle_window_action (Front             *front,
        !member_string_array (msg, body, "missing", &missing)) ||
       (action == OW_WINDOW_COMPLETE && !member_string (msg, body, "deadline", FALSE, 10, &deadline)))
     {
+      g_strfreev (missing);
       ow_auth_identity_free (identity);
       return;
     }
