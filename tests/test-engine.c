@@ -1108,6 +1108,32 @@ test_promise (HallFixture   *fixture,
   g_assert_cmpint (count_events (fixture, "supply"), ==, 2);
 }
 
+/* Deadlines count the hall's working days: the catalogue's holidays are skipped. */
+static void
+test_promise_holidays (HallFixture   *fixture,
+                       gconstpointer  user_data)
+{
+  const char *lease[] = { "lease", NULL };
+  OwWindowArgs args = { .missing = lease };
+  g_autoptr(GString) catalog = g_string_new (test_catalog);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a1 = NULL;
+  g_autoptr(JsonObject) promise = NULL;
+
+  g_assert_cmpuint (g_string_replace (catalog, "\"rules\": {\"no_show_limit\": 2}",
+                                      "\"rules\": {\"no_show_limit\": 2, \"holidays\": [\"2026-03-04\"]}", 1),
+                    ==, 1);
+  ow_catalog_import_data (fixture->db, fixture->clock, NULL, "holidays.json", catalog->str, -1, NULL, &error);
+  g_assert_no_error (error);
+
+  a1 = issue (fixture, "biz", FALSE);
+  g_free (act (fixture, "w1", OW_WINDOW_CALL, NULL));
+  g_free (act (fixture, "w1", OW_WINDOW_COMPLETE, &args));
+  /* Monday 2026-03-02 + 5 working days, Wednesday off: Tuesday 2026-03-10. */
+  promise = promise_of (fixture, a1);
+  g_assert_cmpstr (json_object_get_string_member (promise, "deadline"), ==, "2026-03-10");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1131,6 +1157,7 @@ main (int    argc,
   ADD ("/ow/engine/queues-waiting", test_queues_and_waiting);
   ADD ("/ow/engine/background-checkpoint", test_background_checkpoint);
   ADD ("/ow/engine/promise", test_promise);
+  ADD ("/ow/engine/promise-holidays", test_promise_holidays);
   ADD ("/ow/engine/catalog-cache-follows-imports", test_catalog_cache_follows_imports);
   ADD ("/ow/engine/wal-vfs-readers", test_wal_vfs_readers);
   ADD ("/ow/engine/wal-vfs-kill", test_wal_vfs_kill);

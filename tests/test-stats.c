@@ -768,7 +768,7 @@ test_followup (Fixture       *f,
   g_autoptr(JsonArray) open = NULL;
   g_autoptr(JsonArray) everything = NULL;
   g_autoptr(JsonObject) ratings = NULL;
-  g_autofree char *weekend = ow_clock_working_days_after ("2026-03-05", 3);
+  g_autofree char *weekend = ow_clock_working_days_after ("2026-03-05", 3, NULL, NULL);
   g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, "Called the citizen back", -1);
   const char *moves[][2] = {
     { "appealed", "The documents really were incomplete" },
@@ -780,7 +780,15 @@ test_followup (Fixture       *f,
 
   /* Thursday + 3 working days is the next Tuesday. */
   g_assert_cmpstr (weekend, ==, "2026-03-10");
-  g_assert_null (ow_clock_working_days_after ("2026-02-30", 3));
+  {
+    /* A week of holidays, then a Saturday worked (调休): test data, not an official calendar. */
+    const char *holidays[] = { "2026-10-01", "2026-10-02", "2026-10-05", "2026-10-06", "2026-10-07", NULL };
+    const char *workdays[] = { "2026-10-10", NULL };
+    g_autofree char *after_holidays = ow_clock_working_days_after ("2026-09-30", 3, holidays, workdays);
+
+    g_assert_cmpstr (after_holidays, ==, "2026-10-10");
+  }
+  g_assert_null (ow_clock_working_days_after ("2026-02-30", 3, NULL, NULL));
 
   at (f, f->day1, 0);                      /* Monday 2026-03-02 */
   bad_token = serve_enquiry (f, "I001");

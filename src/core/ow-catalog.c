@@ -84,6 +84,8 @@ typedef struct
   gint64       no_show_limit;
   gint64       followup_days;
   gint64       promise_days;
+  char        *holidays;      /* JSON arrays of days: days off on weekdays, */
+  char        *workdays;      /* and weekend days worked (调休) */
   GArray      *departments;   /* CatEntry */
   GArray      *documents;     /* CatEntry */
   GArray      *services;      /* CatService */
@@ -199,6 +201,8 @@ catalog_free (Catalog *cat)
   g_clear_pointer (&cat->steps, g_array_unref);
   g_clear_pointer (&cat->windows, g_array_unref);
   g_clear_pointer (&cat->hall_name, g_free);
+  g_clear_pointer (&cat->holidays, g_free);
+  g_clear_pointer (&cat->workdays, g_free);
   g_clear_object (&cat->parser);
   g_free (cat);
 }
@@ -708,6 +712,53 @@ check_unique (Catalog     *cat,
 
 /* Parsing the parts of the catalogue */
 
+/* rules.holidays and rules.workdays: optional lists of distinct days, 'YYYY-MM-DD'. */
+static gboolean
+parse_days (Catalog     *cat,
+            JsonObject  *rules,
+            const char  *parent,
+            const char  *key,
+            char       **out_json,
+            GError     **error)
+{
+  g_autofree char *list_path = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  JsonArray *array = NULL;
+  const char *expect = _("an array of days written YYYY-MM-DD");
+
+  json_builder_begin_array (builder);
+  if (rules != NULL && json_object_has_member (rules, key))
+    {
+      if (!member_array (cat, rules, parent, key, expect, &array, &list_path, error))
+        return FALSE;
+      if (json_array_get_length (array) > 1000)
+        return set_invalid (error, cat->source, list_path, _("must list at most %d days"), 1000);
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          g_autofree char *path = path_index (list_path, i);
+          g_autofree char *quoted = NULL;
+          const char *day = NULL;
+          int y, m, d;
+          char tail;
+
+          if (!node_string (cat, json_array_get_element (array, i), path, expect, &day, error))
+            return FALSE;
+          quoted = quote (day);
+          if (strlen (day) != 10 || sscanf (day, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
+              day[4] != '-' || day[7] != '-' || !g_date_valid_dmy (d, m, y))
+            return set_invalid (error, cat->source, path, _("must be a day written YYYY-MM-DD, not %s"), quoted);
+          if (!g_hash_table_add (seen, (gpointer) day))
+            /* Translators: a day such as "2026-10-01". */
+            return set_invalid (error, cat->source, path, _("%s is listed twice"), quoted);
+          json_builder_add_string_value (builder, day);
+        }
+    }
+  json_builder_end_array (builder);
+  *out_json = builder_to_json (builder);
+  return TRUE;
+}
+
 static gboolean
 parse_hall (Catalog     *cat,
             JsonObject  *root,
@@ -753,6 +804,9 @@ parse_hall (Catalog     *cat,
     return FALSE;
   if (rules != NULL && json_object_has_member (rules, "followup_days") &&
       !member_whole (cat, rules, rules_path, "followup_days", 1, 60, &cat->followup_days, error))
+    return FALSE;
+  if (!parse_days (cat, rules, rules_path, "holidays", &cat->holidays, error) ||
+      !parse_days (cat, rules, rules_path, "workdays", &cat->workdays, error))
     return FALSE;
   if (rules != NULL && json_object_has_member (rules, "promise_days") &&
       !member_whole (cat, rules, rules_path, "promise_days", 1, OW_PROMISE_DAYS_MAX, &cat->promise_days, error))
@@ -1934,6 +1988,8 @@ write_catalog (OwDb           *db,
       !ow_db_set_setting (db, "no_show_limit", no_show_limit, error) ||
       !ow_db_set_setting (db, "followup_days", followup_days, error) ||
       !ow_db_set_setting (db, "promise_days", promise_days, error) ||
+      !ow_db_set_setting (db, "holidays", cat->holidays, error) ||
+      !ow_db_set_setting (db, "workdays", cat->workdays, error) ||
       !bump_generation (db, error))
     goto fail;
 
@@ -2308,6 +2364,8 @@ export_catalog (OwDb         *db,
   g_autofree char *status_base_url = ow_db_get_setting (db, "status_base_url");
   g_autofree char *no_show_limit = ow_db_get_setting (db, "no_show_limit");
   g_autofree char *promise_text = ow_db_get_setting (db, "promise_days");
+  g_autofree char *holidays = ow_db_get_setting (db, "holidays");
+  g_autofree char *workdays = ow_db_get_setting (db, "workdays");
   guint64 limit = DEFAULT_NO_SHOW_LIMIT;
   guint64 promise_days = OW_PROMISE_DAYS_DEFAULT;
 
@@ -2335,6 +2393,12 @@ export_catalog (OwDb         *db,
   json_builder_add_int_value (builder, ow_followup_days (db));
   json_builder_set_member_name (builder, "promise_days");
   json_builder_add_int_value (builder, (gint64) promise_days);
+  /* Only when given, so that a catalogue without them reads back as it was written. */
+  if ((holidays != NULL && g_strcmp0 (holidays, "[]") != 0 &&
+       !add_json_member (builder, "holidays", holidays, error)) ||
+      (workdays != NULL && g_strcmp0 (workdays, "[]") != 0 &&
+       !add_json_member (builder, "workdays", workdays, error)))
+    return FALSE;
   json_builder_end_object (builder);
 
   if (!export_entries (db, builder, "departments",
@@ -2370,4 +2434,28 @@ ow_catalog_export (OwDb    *db,
 
   root = json_builder_get_root (builder);
   return json_object_ref (json_node_get_object (root));
+}
+
+/* The hall's calendar from the catalogue: days off on weekdays and weekend days worked, each
+ * a NULL-terminated list of 'YYYY-MM-DD' (empty when the catalogue gives none). */
+void
+ow_catalog_calendar (OwDb    *db,
+                     GStrv   *out_holidays,
+                     GStrv   *out_workdays)
+{
+  const char *keys[] = { "holidays", "workdays" };
+  GStrv *outs[] = { out_holidays, out_workdays };
+
+  for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+    {
+      g_autofree char *text = ow_db_get_setting (db, keys[k]);
+      g_autoptr(JsonNode) node = text != NULL ? json_from_string (text, NULL) : NULL;
+      g_autoptr(GStrvBuilder) days = g_strv_builder_new ();
+      JsonArray *array = node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+
+      for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
+        if (json_array_get_string_element (array, i) != NULL)
+          g_strv_builder_add (days, json_array_get_string_element (array, i));
+      *outs[k] = g_strv_builder_end (days);
+    }
 }

@@ -42,4 +42,8 @@ gboolean    ow_catalog_import_data  (OwDb           *db,
 JsonObject *ow_catalog_export       (OwDb           *db,
                                      GError        **error);
 
+void        ow_catalog_calendar     (OwDb            *db,
+                                     GStrv           *out_holidays,
+                                     GStrv           *out_workdays);
+
 G_END_DECLS

@@ -158,11 +158,14 @@ ow_clock_parse_day (OwClock    *self,
   return g_date_time_to_unix (dt) * G_USEC_PER_SEC;
 }
 
-/* The day @working_days working days (Monday to Friday) after @day, both 'YYYY-MM-DD';
- * NULL when @day is not a date.  Public holidays are not known here. */
+/* The day @working_days working days after @day, both 'YYYY-MM-DD'; NULL when @day is not a
+ * date.  Working days are Monday to Friday, except @holidays, and the weekend days listed
+ * in @workdays (调休); either list may be NULL. */
 char *
-ow_clock_working_days_after (const char *day,
-                             int         working_days)
+ow_clock_working_days_after (const char         *day,
+                             int                 working_days,
+                             const char * const *holidays,
+                             const char * const *workdays)
 {
   g_autoptr(GDate) date = NULL;
   int y, m, d, counted = 0;
@@ -175,10 +178,19 @@ ow_clock_working_days_after (const char *day,
   while (counted < working_days)
     {
       GDateWeekday weekday;
+      char text[11];
+      gboolean working;
 
       g_date_add_days (date, 1);
       weekday = g_date_get_weekday (date);
-      if (weekday != G_DATE_SATURDAY && weekday != G_DATE_SUNDAY)
+      g_snprintf (text, sizeof text, "%04d-%02d-%02d", g_date_get_year (date), g_date_get_month (date),
+                  g_date_get_day (date));
+      working = weekday != G_DATE_SATURDAY && weekday != G_DATE_SUNDAY;
+      if (working && holidays != NULL && g_strv_contains (holidays, text))
+        working = FALSE;
+      else if (!working && workdays != NULL && g_strv_contains (workdays, text))
+        working = TRUE;
+      if (working)
         counted++;
     }
   return g_strdup_printf ("%04d-%02d-%02d", g_date_get_year (date), g_date_get_month (date),

@@ -23,8 +23,10 @@ int       ow_clock_minute_of_day (OwClock *self,
 char     *ow_clock_format_iso   (OwClock  *self,
                                  gint64    at_us);
 GTimeZone *ow_clock_local_zone   (void);
-char     *ow_clock_working_days_after (const char *day,
-                                       int         working_days);
+char     *ow_clock_working_days_after (const char         *day,
+                                       int                 working_days,
+                                       const char * const *holidays,
+                                       const char * const *workdays);
 gint64    ow_clock_parse_day    (OwClock  *self,
                                  const char *day);
 

@@ -3,6 +3,7 @@
 
 #include "ow-hall.h"
 
+#include "ow-catalog.h"
 #include "ow-catalog-cache.h"
 #include "ow-json.h"
 #include "ow-stats.h"
@@ -1821,15 +1822,20 @@ record_promise (OwHall              *self,
   g_autofree char *merged = NULL;
   g_autofree char *today = ow_clock_day (self->clock, now);
   g_autofree char *due = NULL;
+  g_auto(GStrv) holidays = NULL;
+  g_auto(GStrv) workdays = NULL;
   JsonObject *promise;
 
   if (!validate_missing (self, t, missing, &documents, error))
     return FALSE;
+  ow_catalog_calendar (self->db, &holidays, &workdays);
   if (deadline != NULL)
     {
       gint64 midnight = ow_clock_parse_day (self->clock, deadline);
       g_autofree char *canonical = midnight >= 0 ? ow_clock_day (self->clock, midnight) : NULL;
-      g_autofree char *latest = ow_clock_working_days_after (today, OW_PROMISE_DAYS_MAX);
+      g_autofree char *latest = ow_clock_working_days_after (today, OW_PROMISE_DAYS_MAX,
+                                                             (const char * const *) holidays,
+                                                             (const char * const *) workdays);
 
       if (g_strcmp0 (canonical, deadline) != 0 || strcmp (deadline, today) <= 0 || strcmp (deadline, latest) > 0)
         {
@@ -1842,7 +1848,8 @@ record_promise (OwHall              *self,
       due = g_strdup (deadline);
     }
   else
-    due = ow_clock_working_days_after (today, promise_days (self));
+    due = ow_clock_working_days_after (today, promise_days (self), (const char * const *) holidays,
+                                       (const char * const *) workdays);
   if (t->promised_by != NULL && strcmp (t->promised_by, due) > 0)
     ticket_set (&due, t->promised_by);
 

@@ -3,6 +3,7 @@
 
 #include "ow-public.h"
 
+#include "ow-catalog.h"
 #include "ow-followup.h"
 #include "ow-json.h"
 
@@ -365,8 +366,12 @@ ow_public_rate (OwHall         *hall,
   if (level <= OW_RATING_BAD_MAX)
     {
       g_autofree char *rated_on = ow_clock_day (clock, now);
+      g_auto(GStrv) holidays = NULL;
+      g_auto(GStrv) workdays = NULL;
 
-      due = ow_clock_working_days_after (rated_on, ow_followup_days (db));
+      ow_catalog_calendar (db, &holidays, &workdays);
+      due = ow_clock_working_days_after (rated_on, ow_followup_days (db), (const char * const *) holidays,
+                                         (const char * const *) workdays);
       sqlite3_bind_text (stmt, 9, "open", -1, SQLITE_STATIC);
       sqlite3_bind_text (stmt, 10, due, -1, SQLITE_STATIC);
     }
