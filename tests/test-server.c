@@ -1509,6 +1509,12 @@ test_followup (void)
   rating_path = g_strdup_printf ("/api/v1/tickets/%s/rating", token);
   rated = test_http (hall, "POST", rating_path, NULL, "{\"level\": 1, \"comment\": \"等了很久\"}", 201);
   g_assert_true (json_object_has_member (rated, "followup_due"));
+  {
+    g_autofree char *page_path = g_strdup_printf ("/t/%s", token);
+    g_autofree char *zh = get_page (page_path, "zh-CN", 200);
+
+    g_assert_nonnull (strstr (zh, json_object_get_string_member (rated, "followup_due")));
+  }
 
   listed = test_http (hall, "GET", "/api/v1/followups", super, NULL, 200);
   followups = json_object_get_array_member (listed, "followups");
@@ -1543,6 +1549,14 @@ test_followup (void)
   stats = test_http (hall, "GET", "/api/v1/stats", super, NULL, 200);
   g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (json_object_get_object_member (stats, "ratings"),
                                                                               "followup"), "fixed"), >=, 1);
+
+  /* The citizen's page says the rating was followed up. */
+  {
+    g_autofree char *page_path = g_strdup_printf ("/t/%s", token);
+    g_autofree char *en = get_page (page_path, "en", 200);
+
+    g_assert_nonnull (strstr (en, "The hall has followed up your rating."));
+  }
 }
 
 int

@@ -111,7 +111,8 @@ ticket_rating (OwHall     *hall,
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
   stmt = ow_db_prepare (db,
-                        "SELECT r.level, r.at FROM ratings r JOIN tickets t ON t.id = r.ticket"
+                        "SELECT r.level, r.at, r.followup, r.followup_due FROM ratings r"
+                        " JOIN tickets t ON t.id = r.ticket"
                         " WHERE t.token = ?1",
                         NULL);
   if (stmt == NULL)
@@ -124,6 +125,12 @@ ticket_rating (OwHall     *hall,
 
       json_object_set_int_member (rating, "level", sqlite3_column_int (stmt, 0));
       json_object_set_string_member (rating, "at", at);
+      /* A bad rating: the citizen learns by when the hall follows it up, and whether it has. */
+      if (sqlite3_column_type (stmt, 2) != SQLITE_NULL)
+        {
+          json_object_set_string_member (rating, "followup", ow_db_column_text (stmt, 2));
+          json_object_set_string_member (rating, "followup_due", ow_db_column_text (stmt, 3));
+        }
       *out = json_node_init_object (json_node_alloc (), rating);
       json_object_unref (rating);
       return TRUE;

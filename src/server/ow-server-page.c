@@ -382,10 +382,26 @@ ow_server_page_ticket (JsonObject *ticket,
 
   if (rating != NULL && JSON_NODE_HOLDS_OBJECT (rating))
     {
+      JsonObject *rated = json_node_get_object (rating);
+      const char *followup = json_object_get_string_member_with_default (rated, "followup", NULL);
+
       g_string_append (out, "<p class=\"rated\">");
       append_escaped_printf (out, _("Thank you for your rating: %s"),
-                             level_label (json_object_get_int_member (json_node_get_object (rating), "level")));
+                             level_label (json_object_get_int_member (rated, "level")));
       g_string_append (out, "</p>\n");
+      if (followup != NULL && (g_str_equal (followup, "fixed") || g_str_equal (followup, "explained")))
+        {
+          g_string_append (out, "<p>");
+          append_escaped (out, _("The hall has followed up your rating."));
+          g_string_append (out, "</p>\n");
+        }
+      else if (followup != NULL)
+        {
+          g_string_append (out, "<p>");
+          append_escaped_printf (out, _("We are sorry. The hall will look into it and follow it up by %s."),
+                                 json_object_get_string_member_with_default (rated, "followup_due", ""));
+          g_string_append (out, "</p>\n");
+        }
     }
   else if (can_rate)
     {
