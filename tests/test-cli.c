@@ -561,6 +561,15 @@ test_followup (CliFixture    *fixture,
     g_assert_nonnull (strstr (human.out, label));
     g_assert_nonnull (strstr (human.out, "citizen contacted"));
   }
+  {
+    g_auto(Run) stats = run_cli (fixture, "--json", "stats");
+    g_autoptr(JsonObject) figures = run_json_ok (fixture, &stats);
+    JsonObject *followup = json_object_get_object_member (json_object_get_object_member (figures, "ratings"),
+                                                          "followup");
+
+    g_assert_cmpint (json_object_get_int_member (followup, "bad"), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (followup, "followed_up"), ==, 1);
+  }
 }
 
 int

@@ -851,6 +851,15 @@ cmd_stats (Cli   *cli,
   stats = ow_stats_query (cli->db, cli->clock, from != NULL ? from : to, to != NULL ? to : from, &error);
   if (stats == NULL)
     return fail_error (cli, error);
+  /* As GET /api/v1/stats: the ratings (好差评) of the same days and their follow-up. */
+  {
+    JsonObject *ratings = ow_public_rating_stats (cli->hall, json_object_get_string_member (stats, "from"),
+                                                  json_object_get_string_member (stats, "to"), &error);
+
+    if (ratings == NULL)
+      return fail_error (cli, error);
+    json_object_set_object_member (stats, "ratings", ratings);
+  }
   if (cli->json)
     {
       print_json (stats);
@@ -862,6 +871,8 @@ cmd_stats (Cli   *cli,
     JsonArray *steps = json_object_get_array_member (stats, "steps");
     JsonArray *windows = json_object_get_array_member (stats, "windows");
     JsonArray *hours = json_object_get_array_member (stats, "hours");
+    JsonObject *ratings = json_object_get_object_member (stats, "ratings");
+    JsonObject *followup = json_object_get_object_member (ratings, "followup");
 
     g_print (_("Statistics %s to %s\n"), json_object_get_string_member (stats, "from"),
              json_object_get_string_member (stats, "to"));
@@ -870,6 +881,15 @@ cmd_stats (Cli   *cli,
              (long long) json_object_get_int_member (stats, "served"),
              (long long) json_object_get_int_member (stats, "no_shows"),
              (long long) json_object_get_int_member (stats, "returned"));
+    /* Translators: counts of 好差评 ratings, the share at least 基本满意, then the follow-up
+     * of the bad ones: followed up, fixed, past their day. */
+    g_print (_("Ratings %lld, satisfied %.0f %%; bad %lld: followed up %lld, fixed %lld, overdue %lld\n"),
+             (long long) json_object_get_int_member (ratings, "ratings"),
+             json_object_get_double_member (ratings, "satisfaction_rate") * 100,
+             (long long) json_object_get_int_member (followup, "bad"),
+             (long long) json_object_get_int_member (followup, "followed_up"),
+             (long long) json_object_get_int_member (followup, "fixed"),
+             (long long) json_object_get_int_member (followup, "overdue"));
     g_print (_("Wait: mean %.0f s, p50 %lld s, p90 %lld s\n"),
              json_object_get_double_member (wait, "mean_s"),
              (long long) json_object_get_int_member (wait, "p50_s"),
