@@ -55,6 +55,8 @@ struct _DbFile
   WalFile       *wal;
 };
 
+G_STATIC_ASSERT (G_STRUCT_OFFSET (WalFile, real) == G_STRUCT_OFFSET (DbFile, real));
+
 static sqlite3_vfs *real_vfs;
 
 static int
@@ -163,33 +165,6 @@ wal_file_size (sqlite3_file  *file,
 }
 
 static int
-wal_lock (sqlite3_file *file,
-          int           level)
-{
-  WalFile *self = (WalFile *) file;
-
-  return self->real->pMethods->xLock (self->real, level);
-}
-
-static int
-wal_unlock (sqlite3_file *file,
-            int           level)
-{
-  WalFile *self = (WalFile *) file;
-
-  return self->real->pMethods->xUnlock (self->real, level);
-}
-
-static int
-wal_check_reserved_lock (sqlite3_file *file,
-                         int          *out)
-{
-  WalFile *self = (WalFile *) file;
-
-  return self->real->pMethods->xCheckReservedLock (self->real, out);
-}
-
-static int
 wal_file_control (sqlite3_file *file,
                   int           op,
                   void         *arg)
@@ -200,99 +175,126 @@ wal_file_control (sqlite3_file *file,
   return rc != SQLITE_OK ? rc : self->real->pMethods->xFileControl (self->real, op, arg);
 }
 
-static int
-wal_sector_size (sqlite3_file *file)
-{
-  WalFile *self = (WalFile *) file;
+/* Methods passed straight to the default VFS's file.  Both kinds of wrapped file begin
+ * alike: SQLite's header, then the default VFS's file. */
+#define REAL(file) (((WalFile *) (file))->real)
 
-  return self->real->pMethods->xSectorSize (self->real);
+static int
+pass_read (sqlite3_file *file, void *data, int amount, sqlite3_int64 offset)
+{
+  return REAL (file)->pMethods->xRead (REAL (file), data, amount, offset);
 }
 
 static int
-wal_device_characteristics (sqlite3_file *file)
+pass_write (sqlite3_file *file, const void *data, int amount, sqlite3_int64 offset)
 {
-  WalFile *self = (WalFile *) file;
-
-  return self->real->pMethods->xDeviceCharacteristics (self->real);
-}
-
-/* A log has no shared memory of its own and is never memory-mapped; these exist only so
- * that the method table is complete. */
-static int
-wal_shm_map (sqlite3_file  *file,
-             int            region,
-             int            size,
-             int            extend,
-             volatile void **out)
-{
-  return SQLITE_IOERR_SHMMAP;
+  return REAL (file)->pMethods->xWrite (REAL (file), data, amount, offset);
 }
 
 static int
-wal_shm_lock (sqlite3_file *file,
-              int           offset,
-              int           n,
-              int           flags)
+pass_truncate (sqlite3_file *file, sqlite3_int64 size)
 {
-  return SQLITE_IOERR_SHMLOCK;
+  return REAL (file)->pMethods->xTruncate (REAL (file), size);
+}
+
+static int
+pass_sync (sqlite3_file *file, int flags)
+{
+  return REAL (file)->pMethods->xSync (REAL (file), flags);
+}
+
+static int
+pass_file_size (sqlite3_file *file, sqlite3_int64 *size)
+{
+  return REAL (file)->pMethods->xFileSize (REAL (file), size);
+}
+
+static int
+pass_lock (sqlite3_file *file, int level)
+{
+  return REAL (file)->pMethods->xLock (REAL (file), level);
+}
+
+static int
+pass_unlock (sqlite3_file *file, int level)
+{
+  return REAL (file)->pMethods->xUnlock (REAL (file), level);
+}
+
+static int
+pass_check_reserved_lock (sqlite3_file *file, int *out)
+{
+  return REAL (file)->pMethods->xCheckReservedLock (REAL (file), out);
+}
+
+static int
+pass_file_control (sqlite3_file *file, int op, void *arg)
+{
+  return REAL (file)->pMethods->xFileControl (REAL (file), op, arg);
+}
+
+static int
+pass_sector_size (sqlite3_file *file)
+{
+  return REAL (file)->pMethods->xSectorSize (REAL (file));
+}
+
+static int
+pass_device_characteristics (sqlite3_file *file)
+{
+  return REAL (file)->pMethods->xDeviceCharacteristics (REAL (file));
+}
+
+static int
+pass_shm_map (sqlite3_file *file, int region, int size, int extend, volatile void **out)
+{
+  return REAL (file)->pMethods->xShmMap (REAL (file), region, size, extend, out);
 }
 
 static void
-wal_shm_barrier (sqlite3_file *file)
+pass_shm_barrier (sqlite3_file *file)
 {
+  REAL (file)->pMethods->xShmBarrier (REAL (file));
 }
 
 static int
-wal_shm_unmap (sqlite3_file *file,
-               int           delete_flag)
+pass_shm_unmap (sqlite3_file *file, int delete_flag)
 {
-  return SQLITE_OK;
+  return REAL (file)->pMethods->xShmUnmap (REAL (file), delete_flag);
 }
 
 static int
-wal_fetch (sqlite3_file   *file,
-           sqlite3_int64   offset,
-           int             amount,
-           void          **out)
+pass_fetch (sqlite3_file *file, sqlite3_int64 offset, int amount, void **out)
 {
-  *out = NULL;
-  return SQLITE_OK;
+  return REAL (file)->pMethods->xFetch (REAL (file), offset, amount, out);
 }
 
 static int
-wal_unfetch (sqlite3_file  *file,
-             sqlite3_int64  offset,
-             void          *page)
+pass_unfetch (sqlite3_file *file, sqlite3_int64 offset, void *page)
 {
-  return SQLITE_OK;
+  return REAL (file)->pMethods->xUnfetch (REAL (file), offset, page);
 }
 
+/* Version 1: SQLite maps and locks shared memory through the database file, and fetches
+ * pages only from it, never from its log. */
 static const sqlite3_io_methods wal_methods = {
-  .iVersion = 3,
+  .iVersion = 1,
   .xClose = wal_close,
   .xRead = wal_read,
   .xWrite = wal_write,
   .xTruncate = wal_truncate,
   .xSync = wal_sync,
   .xFileSize = wal_file_size,
-  .xLock = wal_lock,
-  .xUnlock = wal_unlock,
-  .xCheckReservedLock = wal_check_reserved_lock,
+  .xLock = pass_lock,
+  .xUnlock = pass_unlock,
+  .xCheckReservedLock = pass_check_reserved_lock,
   .xFileControl = wal_file_control,
-  .xSectorSize = wal_sector_size,
-  .xDeviceCharacteristics = wal_device_characteristics,
-  .xShmMap = wal_shm_map,
-  .xShmLock = wal_shm_lock,
-  .xShmBarrier = wal_shm_barrier,
-  .xShmUnmap = wal_shm_unmap,
-  .xFetch = wal_fetch,
-  .xUnfetch = wal_unfetch,
+  .xSectorSize = pass_sector_size,
+  .xDeviceCharacteristics = pass_device_characteristics,
 };
 
 /* The database file: the default VFS's, passed through, with the end of a write transaction
  * noticed in xShmLock. */
-
-#define DB_REAL(file) (((DbFile *) (file))->real)
 
 static int
 db_close (sqlite3_file *file)
@@ -302,78 +304,6 @@ db_close (sqlite3_file *file)
   if (self->wal != NULL)
     self->wal->db = NULL;
   return self->real->pMethods->xClose (self->real);
-}
-
-static int
-db_read (sqlite3_file *file, void *data, int amount, sqlite3_int64 offset)
-{
-  return DB_REAL (file)->pMethods->xRead (DB_REAL (file), data, amount, offset);
-}
-
-static int
-db_write (sqlite3_file *file, const void *data, int amount, sqlite3_int64 offset)
-{
-  return DB_REAL (file)->pMethods->xWrite (DB_REAL (file), data, amount, offset);
-}
-
-static int
-db_truncate (sqlite3_file *file, sqlite3_int64 size)
-{
-  return DB_REAL (file)->pMethods->xTruncate (DB_REAL (file), size);
-}
-
-static int
-db_sync (sqlite3_file *file, int flags)
-{
-  return DB_REAL (file)->pMethods->xSync (DB_REAL (file), flags);
-}
-
-static int
-db_file_size (sqlite3_file *file, sqlite3_int64 *size)
-{
-  return DB_REAL (file)->pMethods->xFileSize (DB_REAL (file), size);
-}
-
-static int
-db_lock (sqlite3_file *file, int level)
-{
-  return DB_REAL (file)->pMethods->xLock (DB_REAL (file), level);
-}
-
-static int
-db_unlock (sqlite3_file *file, int level)
-{
-  return DB_REAL (file)->pMethods->xUnlock (DB_REAL (file), level);
-}
-
-static int
-db_check_reserved_lock (sqlite3_file *file, int *out)
-{
-  return DB_REAL (file)->pMethods->xCheckReservedLock (DB_REAL (file), out);
-}
-
-static int
-db_file_control (sqlite3_file *file, int op, void *arg)
-{
-  return DB_REAL (file)->pMethods->xFileControl (DB_REAL (file), op, arg);
-}
-
-static int
-db_sector_size (sqlite3_file *file)
-{
-  return DB_REAL (file)->pMethods->xSectorSize (DB_REAL (file));
-}
-
-static int
-db_device_characteristics (sqlite3_file *file)
-{
-  return DB_REAL (file)->pMethods->xDeviceCharacteristics (DB_REAL (file));
-}
-
-static int
-db_shm_map (sqlite3_file *file, int region, int size, int extend, volatile void **out)
-{
-  return DB_REAL (file)->pMethods->xShmMap (DB_REAL (file), region, size, extend, out);
 }
 
 static int
@@ -395,66 +325,42 @@ db_shm_lock (sqlite3_file *file,
   return self->real->pMethods->xShmLock (self->real, offset, n, flags);
 }
 
-static void
-db_shm_barrier (sqlite3_file *file)
-{
-  DB_REAL (file)->pMethods->xShmBarrier (DB_REAL (file));
-}
-
-static int
-db_shm_unmap (sqlite3_file *file, int delete_flag)
-{
-  return DB_REAL (file)->pMethods->xShmUnmap (DB_REAL (file), delete_flag);
-}
-
-static int
-db_fetch (sqlite3_file *file, sqlite3_int64 offset, int amount, void **out)
-{
-  return DB_REAL (file)->pMethods->xFetch (DB_REAL (file), offset, amount, out);
-}
-
-static int
-db_unfetch (sqlite3_file *file, sqlite3_int64 offset, void *page)
-{
-  return DB_REAL (file)->pMethods->xUnfetch (DB_REAL (file), offset, page);
-}
-
 static const sqlite3_io_methods db_methods = {
   .iVersion = 3,
   .xClose = db_close,
-  .xRead = db_read,
-  .xWrite = db_write,
-  .xTruncate = db_truncate,
-  .xSync = db_sync,
-  .xFileSize = db_file_size,
-  .xLock = db_lock,
-  .xUnlock = db_unlock,
-  .xCheckReservedLock = db_check_reserved_lock,
-  .xFileControl = db_file_control,
-  .xSectorSize = db_sector_size,
-  .xDeviceCharacteristics = db_device_characteristics,
-  .xShmMap = db_shm_map,
+  .xRead = pass_read,
+  .xWrite = pass_write,
+  .xTruncate = pass_truncate,
+  .xSync = pass_sync,
+  .xFileSize = pass_file_size,
+  .xLock = pass_lock,
+  .xUnlock = pass_unlock,
+  .xCheckReservedLock = pass_check_reserved_lock,
+  .xFileControl = pass_file_control,
+  .xSectorSize = pass_sector_size,
+  .xDeviceCharacteristics = pass_device_characteristics,
+  .xShmMap = pass_shm_map,
   .xShmLock = db_shm_lock,
-  .xShmBarrier = db_shm_barrier,
-  .xShmUnmap = db_shm_unmap,
-  .xFetch = db_fetch,
-  .xUnfetch = db_unfetch,
+  .xShmBarrier = pass_shm_barrier,
+  .xShmUnmap = pass_shm_unmap,
+  .xFetch = pass_fetch,
+  .xUnfetch = pass_unfetch,
 };
 
 static const sqlite3_io_methods db_methods_v1 = {
   .iVersion = 1,
   .xClose = db_close,
-  .xRead = db_read,
-  .xWrite = db_write,
-  .xTruncate = db_truncate,
-  .xSync = db_sync,
-  .xFileSize = db_file_size,
-  .xLock = db_lock,
-  .xUnlock = db_unlock,
-  .xCheckReservedLock = db_check_reserved_lock,
-  .xFileControl = db_file_control,
-  .xSectorSize = db_sector_size,
-  .xDeviceCharacteristics = db_device_characteristics,
+  .xRead = pass_read,
+  .xWrite = pass_write,
+  .xTruncate = pass_truncate,
+  .xSync = pass_sync,
+  .xFileSize = pass_file_size,
+  .xLock = pass_lock,
+  .xUnlock = pass_unlock,
+  .xCheckReservedLock = pass_check_reserved_lock,
+  .xFileControl = pass_file_control,
+  .xSectorSize = pass_sector_size,
+  .xDeviceCharacteristics = pass_device_characteristics,
 };
 
 /* Main databases and logs are wrapped; other files (temporary ones) are the default VFS's
