@@ -2362,17 +2362,11 @@ export_catalog (OwDb         *db,
 {
   g_autofree char *hall_name = ow_db_get_setting (db, "hall_name");
   g_autofree char *status_base_url = ow_db_get_setting (db, "status_base_url");
-  g_autofree char *no_show_limit = ow_db_get_setting (db, "no_show_limit");
-  g_autofree char *promise_text = ow_db_get_setting (db, "promise_days");
   g_autofree char *holidays = ow_db_get_setting (db, "holidays");
   g_autofree char *workdays = ow_db_get_setting (db, "workdays");
-  guint64 limit = DEFAULT_NO_SHOW_LIMIT;
-  guint64 promise_days = OW_PROMISE_DAYS_DEFAULT;
-
-  if (no_show_limit != NULL)
-    g_ascii_string_to_unsigned (no_show_limit, 10, 1, 9, &limit, NULL);
-  if (promise_text != NULL)
-    g_ascii_string_to_unsigned (promise_text, 10, 1, OW_PROMISE_DAYS_MAX, &promise_days, NULL);
+  guint64 limit = ow_db_get_setting_number (db, "no_show_limit", 1, 9, DEFAULT_NO_SHOW_LIMIT);
+  guint64 promise_days = ow_db_get_setting_number (db, "promise_days", 1, OW_PROMISE_DAYS_MAX,
+                                                   OW_PROMISE_DAYS_DEFAULT);
 
   json_builder_begin_object (builder);
 

@@ -461,6 +461,22 @@ ow_db_get_setting (OwDb       *self,
   return NULL;
 }
 
+/* A whole-number setting from @min to @max, or @fallback when it is missing or out of range. */
+guint64
+ow_db_get_setting_number (OwDb       *self,
+                          const char *key,
+                          guint64     min,
+                          guint64     max,
+                          guint64     fallback)
+{
+  g_autofree char *text = ow_db_get_setting (self, key);
+  guint64 value;
+
+  if (text == NULL || !g_ascii_string_to_unsigned (text, 10, min, max, &value, NULL))
+    return fallback;
+  return value;
+}
+
 gboolean
 ow_db_set_setting (OwDb        *self,
                    const char  *key,

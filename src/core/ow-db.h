@@ -55,6 +55,11 @@ gboolean      ow_db_set_error     (OwDb          *self,
                                    GError       **error);
 char         *ow_db_get_setting   (OwDb          *self,
                                    const char    *key);
+guint64       ow_db_get_setting_number (OwDb    *self,
+                                        const char *key,
+                                        guint64  min,
+                                        guint64  max,
+                                        guint64  fallback);
 gboolean      ow_db_set_setting   (OwDb          *self,
                                    const char    *key,
                                    const char    *value,

@@ -64,12 +64,7 @@ may_move (const char *from,
 int
 ow_followup_days (OwDb *db)
 {
-  g_autofree char *text = ow_db_get_setting (db, "followup_days");
-  guint64 days = OW_FOLLOWUP_DAYS_DEFAULT;
-
-  if (text != NULL)
-    g_ascii_string_to_unsigned (text, 10, 1, 60, &days, NULL);
-  return (int) days;
+  return (int) ow_db_get_setting_number (db, "followup_days", 1, 60, OW_FOLLOWUP_DAYS_DEFAULT);
 }
 
 #define LIST_COLUMNS "r.id, t.number, r.day, r.service, r.level, r.comment, r.staff, r.window," \

@@ -1798,12 +1798,8 @@ merge_documents (const char *owed,
 static int
 promise_days (OwHall *self)
 {
-  g_autofree char *text = ow_db_get_setting (self->db, "promise_days");
-  guint64 days = OW_PROMISE_DAYS_DEFAULT;
-
-  if (text != NULL)
-    g_ascii_string_to_unsigned (text, 10, 1, OW_PROMISE_DAYS_MAX, &days, NULL);
-  return (int) days;
+  return (int) ow_db_get_setting_number (self->db, "promise_days", 1, OW_PROMISE_DAYS_MAX,
+                                         OW_PROMISE_DAYS_DEFAULT);
 }
 
 /* 容缺受理: the step is done although @missing are not there yet, on the citizen's promise to
