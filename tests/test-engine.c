@@ -1134,6 +1134,46 @@ test_promise_holidays (HallFixture   *fixture,
   g_assert_cmpstr (json_object_get_string_member (promise, "deadline"), ==, "2026-03-10");
 }
 
+static int
+page_size_of (OwDb *db)
+{
+  g_autoptr(sqlite3_stmt) stmt = ow_db_prepare (db, "PRAGMA page_size", NULL);
+
+  g_assert_cmpint (ow_db_step_row (db, stmt, NULL), ==, SQLITE_ROW);
+  return sqlite3_column_int (stmt, 0);
+}
+
+/* A new hall gets the engine's small pages, even though WAL mode writes the first page; a
+ * hall created with SQLite's default 4 KiB pages keeps them and works as before. */
+static void
+test_page_size (HallFixture   *fixture,
+                gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *old_path = g_build_filename (fixture->dir, "old.db", NULL);
+  g_autoptr(OwDb) old = NULL;
+  g_autoptr(OwHall) old_hall = NULL;
+  g_autoptr(JsonObject) ticket = NULL;
+  sqlite3 *plain;
+
+  g_assert_cmpint (page_size_of (fixture->db), ==, OW_DB_PAGE_SIZE);
+
+  g_assert_cmpint (sqlite3_open (old_path, &plain), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (plain, "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL;"
+                                        "CREATE TABLE before_us (x)", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (plain);
+
+  old = ow_db_open (old_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (page_size_of (old), ==, 4096);
+  old_hall = ow_hall_new (old, fixture->clock);
+  ow_catalog_import_data (old, fixture->clock, NULL, "test-catalog.json", test_catalog, -1, NULL, &error);
+  g_assert_no_error (error);
+  ticket = ow_hall_issue_ticket (old_hall, NULL, "biz", FALSE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (ticket, "number"), ==, "A001");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1163,6 +1203,7 @@ main (int    argc,
   ADD ("/ow/engine/wal-vfs-kill", test_wal_vfs_kill);
   ADD ("/ow/engine/wal-vfs-rolled-back-spill", test_wal_vfs_rolled_back_spill);
   ADD ("/ow/engine/waiting-alert", test_waiting_alert);
+  ADD ("/ow/engine/page-size", test_page_size);
 #undef ADD
 
   return g_test_run ();

@@ -8,6 +8,9 @@ G_BEGIN_DECLS
 
 #define OW_DB_ERROR (ow_db_error_quark ())
 
+/* The page size of a new hall database, in bytes (see ow_db_open ()). */
+#define OW_DB_PAGE_SIZE 1024
+
 typedef enum
 {
   OW_DB_ERROR_FAILED,
