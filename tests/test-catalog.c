@@ -787,6 +787,7 @@ insert_ticket (Fixture    *fixture,
              " CASE WHEN ?6 IS NULL THEN NULL ELSE ?4 END, ?6)",
              "i", id, "s", step, "s", day, "i", now, "s", window,
              "s", returned ? "returned" : NULL);
+  run_bound (fixture, "UPDATE tickets SET visit = last_insert_rowid () WHERE id = ?1", "i", id);
 
   if (window != NULL)
     run_bound (fixture, "UPDATE windows SET ticket = ?1 WHERE id = ?2", "i", id, "s", window);

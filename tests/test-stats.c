@@ -904,18 +904,24 @@ test_upgrade_keeps_figures (Fixture       *f,
                              "DROP INDEX tickets_promised;"
                              "ALTER TABLE tickets DROP COLUMN promised;"
                              "ALTER TABLE tickets DROP COLUMN promised_by;"
+                             "CREATE INDEX visits_open ON visits (ticket) WHERE ended_at IS NULL;"
+                             "ALTER TABLE tickets DROP COLUMN visit;"
                              "PRAGMA user_version = 3;",
                              &error));
   g_assert_no_error (error);
 
   upgraded = ow_db_open (f->path, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (ow_db_get_schema_version (upgraded), ==, 6);
+  g_assert_cmpint (ow_db_get_schema_version (upgraded), ==, ow_db_get_schema_version (f->db));
   setting = ow_db_get_setting (upgraded, "stats_sealed_before");
   g_assert_cmpstr (setting, ==, "2026-03-03");
   g_assert_cmpint (count_rows (upgraded, "SELECT count(*) FROM stat_daily WHERE day = '2026-03-03'"), ==, 0);
   g_assert_cmpint (count_rows (upgraded, "SELECT n FROM day_counts WHERE key = 'issued:lic'"), ==, 1);
   g_assert_cmpint (count_rows (upgraded, "SELECT total FROM day_counts WHERE key = 'served:lic/issue'"), ==, 145);
+  /* Migration 7: every ticket points at its latest visit. */
+  g_assert_cmpint (count_rows (upgraded, "SELECT count(*) FROM tickets t"
+                                         " WHERE visit IS NOT (SELECT max (id) FROM visits WHERE ticket = t.id)"), ==, 0);
+  g_assert_cmpint (count_rows (upgraded, "SELECT count(*) FROM tickets WHERE visit IS NULL"), ==, 0);
 
   after = query_text (f, upgraded, "2026-03-02", "2026-03-03");
   g_assert_cmpstr (after, ==, before);

@@ -111,6 +111,7 @@ typedef struct
   char   *target_window;
   char   *day;
   gint64  position;          /* of its step in the old flow, or -1 */
+  gint64  visit;             /* its latest visit (tickets.visit) */
 } OpenTicket;
 
 G_DEFINE_QUARK (ow-catalog-error-quark, ow_catalog_error)
@@ -1627,7 +1628,7 @@ collect_open_tickets (OwDb     *db,
 
   stmt = ow_db_prepare (db,
                         "SELECT t.id, t.number, t.service, t.state, t.step, t.window,"
-                        " t.target_window, t.day, s.position"
+                        " t.target_window, t.day, s.position, t.visit"
                         " FROM tickets t LEFT JOIN steps s ON s.id = t.step"
                         " WHERE t.state IN ('waiting', 'called', 'serving', 'returned')"
                         " ORDER BY t.id",
@@ -1649,6 +1650,7 @@ collect_open_tickets (OwDb     *db,
       ticket->day = g_strdup (ow_db_column_text (stmt, 7));
       ticket->position = sqlite3_column_type (stmt, 8) == SQLITE_NULL
                          ? -1 : sqlite3_column_int64 (stmt, 8);
+      ticket->visit = sqlite3_column_int64 (stmt, 9);
       g_ptr_array_add (tickets, ticket);
     }
   if (rc < 0)
@@ -1677,11 +1679,11 @@ end_visit (OwDb              *db,
 
   visits = ow_db_prepare (db,
                           "UPDATE visits SET ended_at = ?2, outcome = ?3"
-                          " WHERE ticket = ?1 AND ended_at IS NULL",
+                          " WHERE id = ?1 AND ended_at IS NULL",
                           error);
   if (visits == NULL)
     return FALSE;
-  sqlite3_bind_int64 (visits, 1, ticket->id);
+  sqlite3_bind_int64 (visits, 1, ticket->visit);
   sqlite3_bind_int64 (visits, 2, now);
   sqlite3_bind_text (visits, 3, outcome, -1, SQLITE_STATIC);
   return ow_db_step_done (db, visits, error);
@@ -1736,19 +1738,6 @@ requeue_ticket (OwDb              *db,
   if (!end_visit (db, ticket, "transferred", now, error))
     return FALSE;
 
-  update = ow_db_prepare (db,
-                          "UPDATE tickets SET step = ?2, state = 'waiting', window = NULL,"
-                          " target_window = NULL, queued_at = ?3, called_at = NULL,"
-                          " started_at = NULL WHERE id = ?1",
-                          error);
-  if (update == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (update, 1, ticket->id);
-  sqlite3_bind_text (update, 2, to_step, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (update, 3, now);
-  if (!ow_db_step_done (db, update, error))
-    return FALSE;
-
   visit = ow_db_prepare (db,
                          "INSERT INTO visits (ticket, step, day, queued_at)"
                          " VALUES (?1, ?2, ?3, ?4)",
@@ -1759,7 +1748,20 @@ requeue_ticket (OwDb              *db,
   sqlite3_bind_text (visit, 2, to_step, -1, SQLITE_STATIC);
   sqlite3_bind_text (visit, 3, ticket->day, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (visit, 4, now);
-  return ow_db_step_done (db, visit, error);
+  if (!ow_db_step_done (db, visit, error))
+    return FALSE;
+
+  update = ow_db_prepare (db,
+                          "UPDATE tickets SET step = ?2, state = 'waiting', window = NULL,"
+                          " target_window = NULL, queued_at = ?3, called_at = NULL,"
+                          " started_at = NULL, visit = last_insert_rowid () WHERE id = ?1",
+                          error);
+  if (update == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (update, 1, ticket->id);
+  sqlite3_bind_text (update, 2, to_step, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (update, 3, now);
+  return ow_db_step_done (db, update, error);
 }
 
 /* Changes only the step and the target window: for a returned ticket, which has no open

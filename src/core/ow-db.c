@@ -18,6 +18,7 @@ static const char *migrations[] = {
   "/org/onewindow/db/004-sealed-stats.sql",
   "/org/onewindow/db/005-followups.sql",
   "/org/onewindow/db/006-promises.sql",
+  "/org/onewindow/db/007-visit-link.sql",
 };
 
 struct _OwDb

@@ -87,6 +87,7 @@ typedef struct
   char   *missing;
   char   *promised;      /* 容缺受理: JSON array of the documents still owed, or NULL */
   char   *promised_by;   /* the day they are due */
+  gint64  visit;         /* its latest visit: the open one while it waits or is served */
 } Ticket;
 
 static void
@@ -113,7 +114,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Ticket, ticket_free)
 
 #define TICKET_COLUMNS "id, day, number, token, service, green, green_category, state, step, " \
                        "window, target_window, priority, place, issued_at, queued_at, " \
-                       "called_at, started_at, ended_at, no_shows, recalls, missing, promised, promised_by"
+                       "called_at, started_at, ended_at, no_shows, recalls, missing, promised, promised_by, visit"
 
 static char *
 column_dup (sqlite3_stmt *stmt,
@@ -150,6 +151,7 @@ ticket_from_row (sqlite3_stmt *stmt)
   t->missing = column_dup (stmt, 20);
   t->promised = column_dup (stmt, 21);
   t->promised_by = column_dup (stmt, 22);
+  t->visit = sqlite3_column_int64 (stmt, 23);
   return t;
 }
 
@@ -818,14 +820,15 @@ out:
   return object;
 }
 
-/* Visits: one row per stay in a step's queue, for the statistics. */
+/* Visits: one row per stay in a step's queue, for the statistics.  The ticket row points at
+ * its latest one (tickets.visit); while the ticket waits or is served that is the open one. */
 
 static gboolean
-open_visit (OwHall       *self,
-            const Ticket *t,
-            const char   *step,
-            gint64        now,
-            GError      **error)
+open_visit (OwHall      *self,
+            Ticket      *t,
+            const char  *step,
+            gint64       now,
+            GError     **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
@@ -838,24 +841,34 @@ open_visit (OwHall       *self,
   sqlite3_bind_text (stmt, 2, step, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, t->day, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 4, now);
+  if (!ow_db_step_done (self->db, stmt, error))
+    return FALSE;
+  ow_db_release (g_steal_pointer (&stmt));
+
+  t->visit = sqlite3_last_insert_rowid (ow_db_get_handle (self->db));
+  stmt = ow_db_prepare (self->db, "UPDATE tickets SET visit = ?2 WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, t->id);
+  sqlite3_bind_int64 (stmt, 2, t->visit);
   return ow_db_step_done (self->db, stmt, error);
 }
 
 static gboolean
-update_visit (OwHall      *self,
-              gint64       ticket_id,
-              const char  *sql_set,
-              gint64       now,
-              const char  *text,
-              GError     **error)
+update_visit (OwHall        *self,
+              const Ticket  *t,
+              const char    *sql_set,
+              gint64         now,
+              const char    *text,
+              GError       **error)
 {
-  g_autofree char *sql = g_strdup_printf ("UPDATE visits SET %s WHERE ticket = ?1 AND ended_at IS NULL",
+  g_autofree char *sql = g_strdup_printf ("UPDATE visits SET %s WHERE id = ?1 AND ended_at IS NULL",
                                           sql_set);
   g_autoptr(sqlite3_stmt) stmt = ow_db_prepare (self->db, sql, error);
 
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, ticket_id);
+  sqlite3_bind_int64 (stmt, 1, t->visit);
   sqlite3_bind_int64 (stmt, 2, now);
   sqlite3_bind_text (stmt, 3, text, -1, SQLITE_STATIC);
   return ow_db_step_done (self->db, stmt, error);
@@ -864,24 +877,24 @@ update_visit (OwHall      *self,
 /* @staff, when known, is who finished the step: the statistics count the step's call and
  * its outcome for them. */
 static gboolean
-close_visit (OwHall      *self,
-             gint64       ticket_id,
-             const char  *outcome,
-             gint64       now,
-             gint64       overdue_s,
-             const char  *staff,
-             GError     **error)
+close_visit (OwHall        *self,
+             const Ticket  *t,
+             const char    *outcome,
+             gint64         now,
+             gint64         overdue_s,
+             const char    *staff,
+             GError       **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
   stmt = ow_db_prepare (self->db,
                         "UPDATE visits SET ended_at = ?2, outcome = ?3, overdue_s = ?4,"
                         " staff = coalesce (?5, staff)"
-                        " WHERE ticket = ?1 AND ended_at IS NULL",
+                        " WHERE id = ?1 AND ended_at IS NULL",
                         error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, ticket_id);
+  sqlite3_bind_int64 (stmt, 1, t->visit);
   sqlite3_bind_int64 (stmt, 2, now);
   sqlite3_bind_text (stmt, 3, outcome, -1, SQLITE_STATIC);
   if (overdue_s > 0)
@@ -1033,7 +1046,7 @@ expire_old (OwHall  *self,
       ticket_set (&t->state, "expired");
       ticket_set (&t->window, NULL);
       t->ended_at = now;
-      if (!close_visit (self, t->id, "expired", now, 0, NULL, error) ||
+      if (!close_visit (self, t, "expired", now, 0, NULL, error) ||
           !save_ticket (self, t, error) ||
           !log_event (self, NULL, NULL, t, "expire", details, error))
         return FALSE;
@@ -2003,8 +2016,8 @@ ow_hall_window_act (OwHall              *self,
         if (t->target_window != NULL)
           json_object_set_string_member (details, "target_window", t->target_window);
         if (!set_window_ticket (self, window, t->id, args->staff, error) ||
-            !update_visit (self, t->id, "called_at = ?2, window = ?3", now, window, error) ||
-            (staff != NULL && !update_visit (self, t->id, "staff = ?3", now, staff, error)))
+            !update_visit (self, t, "called_at = ?2, window = ?3", now, window, error) ||
+            (staff != NULL && !update_visit (self, t, "staff = ?3", now, staff, error)))
           goto fail;
         break;
       }
@@ -2085,7 +2098,7 @@ ow_hall_window_act (OwHall              *self,
         t->no_shows++;
         json_object_set_int_member (details, "no_shows", t->no_shows);
         json_object_set_int_member (details, "limit", limit);
-        if (!close_visit (self, t->id, "no_show", now, 0, staff, error))
+        if (!close_visit (self, t, "no_show", now, 0, staff, error))
           goto fail;
         if (t->no_shows >= limit)
           {
@@ -2118,7 +2131,7 @@ ow_hall_window_act (OwHall              *self,
         }
       ticket_set (&t->state, "serving");
       t->started_at = now;
-      if (!update_visit (self, t->id, "started_at = ?2", now, NULL, error))
+      if (!update_visit (self, t, "started_at = ?2", now, NULL, error))
         goto fail;
       break;
 
@@ -2134,7 +2147,7 @@ ow_hall_window_act (OwHall              *self,
         if (t->started_at <= 0)
           {
             t->started_at = t->called_at;
-            if (!update_visit (self, t->id, "started_at = ?2", t->called_at, NULL, error))
+            if (!update_visit (self, t, "started_at = ?2", t->called_at, NULL, error))
               goto fail;
           }
         service_s = (now - t->started_at) / G_USEC_PER_SEC;
@@ -2162,7 +2175,7 @@ ow_hall_window_act (OwHall              *self,
                            "(--missing DOC_ID ...)"));
             goto fail;
           }
-        if (!close_visit (self, t->id, "done", now, over_s, staff, error) ||
+        if (!close_visit (self, t, "done", now, over_s, staff, error) ||
             !count_today (self, t->day, "served:", acted_step, service_s, error))
           goto fail;
 
@@ -2207,7 +2220,7 @@ ow_hall_window_act (OwHall              *self,
         ticket_set (&t->state, "returned");
         ticket_set (&t->window, NULL);
         set_reason (details, args->reason);
-        if (!close_visit (self, t->id, "returned", now, 0, staff, error) ||
+        if (!close_visit (self, t, "returned", now, 0, staff, error) ||
             !set_window_ticket (self, window, 0, NULL, error))
           goto fail;
         break;
@@ -2253,7 +2266,7 @@ ow_hall_window_act (OwHall              *self,
           }
         json_object_set_string_member (details, "from_step", t->step);
         set_reason (details, args->reason);
-        if (!close_visit (self, t->id, "transferred", now, 0, staff, error) ||
+        if (!close_visit (self, t, "transferred", now, 0, staff, error) ||
             !enqueue (self, t, step, now, error) ||
             !set_window_ticket (self, window, 0, NULL, error))
           goto fail;
@@ -2503,7 +2516,7 @@ ow_hall_cancel_ticket (OwHall         *self,
   ticket_set (&t->state, "cancelled");
   ticket_set (&t->window, NULL);
   t->ended_at = now;
-  if (!close_visit (self, t->id, "cancelled", now, 0, NULL, error) ||
+  if (!close_visit (self, t, "cancelled", now, 0, NULL, error) ||
       !save_ticket (self, t, error) ||
       !log_event (self, actor, NULL, t, "cancel", details, error))
     goto fail;

@@ -338,8 +338,8 @@ ow_public_rate (OwHall         *hall,
 
   /* A rating belongs to whoever handled the visit that ended the case. */
   stmt = ow_db_prepare (db,
-                        "SELECT staff, window FROM visits WHERE ticket = ?1 AND outcome IN ('done', 'returned')"
-                        " ORDER BY id DESC LIMIT 1",
+                        "SELECT v.staff, v.window FROM tickets t JOIN visits v ON v.id = t.visit"
+                        " WHERE t.id = ?1 AND v.outcome IN ('done', 'returned')",
                         error);
   if (stmt == NULL)
     goto fail;
