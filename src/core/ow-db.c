@@ -258,9 +258,12 @@ ow_db_open (const char  *path,
    * A commit writes every page it touched whole, so an operation's six or seven small
    * changes cost six or seven pages of log: 1 KiB pages write a quarter of the bytes of
    * SQLite's default 4 KiB (docs/PERFORMANCE.md).  It only applies to a new file, and must
-   * come before WAL mode writes the first page; an existing database keeps its size. */
+   * come before WAL mode writes the first page; an existing database keeps its size.  A
+   * database in memory (the simulator's) writes no log and keeps the default: there each
+   * commit scans SQLite's whole page cache, and four times the pages cost four times that. */
+  if (!memory && !ow_db_exec (self, "PRAGMA page_size = " G_STRINGIFY (OW_DB_PAGE_SIZE), error))
+    return NULL;
   if (!ow_db_exec (self,
-                   "PRAGMA page_size = " G_STRINGIFY (OW_DB_PAGE_SIZE) ";"
                    "PRAGMA journal_mode = WAL;"
                    "PRAGMA synchronous = FULL;"
                    "PRAGMA foreign_keys = ON;"

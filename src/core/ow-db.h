@@ -8,7 +8,7 @@ G_BEGIN_DECLS
 
 #define OW_DB_ERROR (ow_db_error_quark ())
 
-/* The page size of a new hall database, in bytes (see ow_db_open ()). */
+/* The page size of a new hall database file, in bytes (see ow_db_open ()). */
 #define OW_DB_PAGE_SIZE 1024
 
 typedef enum
