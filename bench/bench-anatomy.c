@@ -6,9 +6,10 @@
 #include "bench-common.h"
 
 /* What one engine operation writes and runs, to see where a durable operation's time goes
- * (docs/PERFORMANCE.md): WAL pages per commit by operation, the SQL statements run per
- * operation, most frequent first, and what a durable commit costs on this disk by the pages
- * it writes.  A raw commit of one tiny row writes one page.
+ * (docs/PERFORMANCE.md): WAL pages per commit by operation and by the table or index they
+ * belong to, the SQL statements run per operation, most frequent first, and what a durable
+ * commit costs on this disk by the pages it writes.  A raw commit of one tiny row writes one
+ * page.
  *
  *   bench-anatomy [DIR] [TICKETS]   (DIR: where the temporary database goes) */
 
@@ -98,6 +99,71 @@ page_costs (const char *dir)
   sqlite3_close (db);
 }
 
+typedef struct
+{
+  int op;
+  int first_frame;
+  int end_frame;
+} Commit;
+
+/* Which b-tree each frame of the log belongs to, read back from the log and dbstat. */
+static void
+pages_by_btree (sqlite3    *handle,
+                const char *path,
+                GArray     *commits,
+                const int  *counts)
+{
+  g_autofree char *wal_path = g_strconcat (path, "-wal", NULL);
+  g_autofree char *wal = NULL;
+  g_autoptr(GHashTable) owners = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  sqlite3_stmt *stmt;
+  gsize length;
+  int page_size = 0;
+
+  if (!g_file_get_contents (wal_path, &wal, &length, NULL) || length < 32 ||
+      sqlite3_prepare_v2 (handle, "SELECT pageno, name FROM dbstat", -1, &stmt, NULL) != SQLITE_OK)
+    {
+      g_print ("(pages by b-tree: the log or dbstat cannot be read)\n");
+      return;
+    }
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_hash_table_insert (owners, GINT_TO_POINTER (sqlite3_column_int (stmt, 0)),
+                         g_strdup ((const char *) sqlite3_column_text (stmt, 1)));
+  sqlite3_finalize (stmt);
+  page_size = GUINT32_FROM_BE (*(guint32 *) (wal + 8));
+
+  g_print ("WAL pages per operation by b-tree:\n");
+  for (int op = 0; op < N_OPS; op++)
+    {
+      g_autoptr(GHashTable) by_name = g_hash_table_new (g_str_hash, g_str_equal);
+      GHashTableIter iter;
+      gpointer name, count;
+
+      for (guint i = 0; i < commits->len; i++)
+        {
+          const Commit *commit = &g_array_index (commits, Commit, i);
+
+          for (int frame = commit->first_frame; commit->op == op && frame < commit->end_frame; frame++)
+            {
+              gsize offset = 32 + (gsize) frame * (24 + page_size);
+              const char *owner;
+
+              if (offset + 4 > length)
+                break;
+              owner = g_hash_table_lookup (owners, GUINT_TO_POINTER (GUINT32_FROM_BE (*(guint32 *) (wal + offset))));
+              owner = owner != NULL ? owner : "(free)";
+              g_hash_table_insert (by_name, (gpointer) owner,
+                                   GINT_TO_POINTER (GPOINTER_TO_INT (g_hash_table_lookup (by_name, owner)) + 1));
+            }
+        }
+      g_print ("  %s:", op_names[op]);
+      g_hash_table_iter_init (&iter, by_name);
+      while (g_hash_table_iter_next (&iter, &name, &count))
+        g_print (" %s %.2f", (const char *) name, GPOINTER_TO_INT (count) / (double) counts[op]);
+      g_print ("\n");
+    }
+}
+
 static int
 compare_counts (gconstpointer a,
                 gconstpointer b,
@@ -121,6 +187,7 @@ main (int    argc,
   g_autoptr(OwHall) hall = NULL;
   g_autoptr(GHashTable) by_text = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GPtrArray) texts = g_ptr_array_new ();
+  g_autoptr(GArray) commits = g_array_new (FALSE, FALSE, sizeof (Commit));
   Anatomy anatomy = { 0, 0, by_text };
   int pages[N_OPS] = { 0 }, counts[N_OPS] = { 0 }, total_pages = 0, total_ops = 0;
   sqlite3 *handle;
@@ -152,6 +219,7 @@ main (int    argc,
         g_error ("issue: %s", error->message);
       pages[OP_ISSUE] += anatomy.wal_pages - before;
       counts[OP_ISSUE]++;
+      g_array_append_val (commits, ((Commit) { OP_ISSUE, before, anatomy.wal_pages }));
       for (guint w = 0; w < G_N_ELEMENTS (windows); w++)
         {
           for (int op = OP_CALL; op <= OP_COMPLETE; op++)
@@ -165,6 +233,7 @@ main (int    argc,
                 g_error ("%s: %s", op_names[op], error->message);
               pages[op] += anatomy.wal_pages - before;
               counts[op]++;
+              g_array_append_val (commits, ((Commit) { op, before, anatomy.wal_pages }));
               ow_clock_advance (clock, G_USEC_PER_SEC);
             }
         }
@@ -181,6 +250,7 @@ main (int    argc,
       total_ops += counts[op];
     }
   g_print ("  %-22s %.2f\n", "all", (double) total_pages / total_ops);
+  pages_by_btree (handle, path, commits, counts);
   g_print ("SQL statements per operation: %.1f; the most frequent:\n", (double) anatomy.statements / total_ops);
   g_hash_table_iter_init (&iter, by_text);
   while (g_hash_table_iter_next (&iter, &key, NULL))
