@@ -374,6 +374,18 @@ ow_db_step_row (OwDb          *self,
 
 /* Transactions nest: an inner begin is a savepoint.  That lets a server run many engine
  * operations, each all-or-nothing, inside one durable commit (group commit). */
+/* Transaction control runs several times per operation: prepared once, not parsed by
+ * sqlite3_exec () each time. */
+static gboolean
+exec_cached (OwDb        *self,
+             const char  *sql,
+             GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = ow_db_prepare (self, sql, error);
+
+  return stmt != NULL && ow_db_step_done (self, stmt, error);
+}
+
 gboolean
 ow_db_begin (OwDb     *self,
              gboolean  immediate,
@@ -387,7 +399,7 @@ ow_db_begin (OwDb     *self,
     sql = "SAVEPOINT ow";
   else
     sql = immediate ? "BEGIN IMMEDIATE" : "BEGIN";
-  if (!ow_db_exec (self, sql, error))
+  if (!exec_cached (self, sql, error))
     return FALSE;
   if (self->depth++ == 0)
     self->serial++;
@@ -409,7 +421,7 @@ ow_db_commit (OwDb    *self,
 {
   g_return_val_if_fail (self->depth > 0, FALSE);
 
-  if (!ow_db_exec (self, self->depth > 1 ? "RELEASE ow" : "COMMIT", error))
+  if (!exec_cached (self, self->depth > 1 ? "RELEASE ow" : "COMMIT", error))
     {
       ow_db_rollback (self);
       return FALSE;
