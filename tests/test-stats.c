@@ -945,6 +945,26 @@ test_buckets (void)
     }
 }
 
+/* Times in the log, answers and events: the hall's zone, to the second, with its offset. */
+static void
+test_format_iso (void)
+{
+  g_autoptr(OwClock) clock = ow_clock_new_virtual (0);
+  g_autoptr(GTimeZone) zone = g_time_zone_new_local ();
+  g_autoptr(GDateTime) morning = g_date_time_new (zone, 2026, 3, 2, 9, 5, 7);
+  g_autofree char *text = ow_clock_format_iso (clock, g_date_time_to_unix (morning) * G_USEC_PER_SEC + 999999);
+
+  g_assert_cmpstr (text, ==, "2026-03-02T09:05:07+08:00");
+  for (gint64 at = -86400; at < (gint64) 4e9; at += 7777777)
+    {
+      g_autoptr(GDateTime) local = g_date_time_new_from_unix_local (at);
+      g_autofree char *expected = g_date_time_format (local, "%Y-%m-%dT%H:%M:%S%:z");
+      g_autofree char *actual = ow_clock_format_iso (clock, at * G_USEC_PER_SEC);
+
+      g_assert_cmpstr (actual, ==, expected);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -952,6 +972,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/ow/stats/buckets", test_buckets);
+  g_test_add_func ("/ow/stats/format-iso", test_format_iso);
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/ow/stats/counts", test_counts);

@@ -137,8 +137,16 @@ ow_clock_format_iso (OwClock *self,
                      gint64   at_us)
 {
   g_autoptr(GDateTime) local = ow_clock_local (self, at_us);
+  int offset_min = (int) (g_date_time_get_utc_offset (local) / G_TIME_SPAN_MINUTE);
+  int y, m, d;
 
-  return g_date_time_format (local, "%Y-%m-%dT%H:%M:%S%:z");
+  /* By hand: g_date_time_format () goes through the locale for every field, and every
+   * operation's answer and every streamed event formats a few times. */
+  g_date_time_get_ymd (local, &y, &m, &d);
+  return g_strdup_printf ("%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, m, d,
+                          g_date_time_get_hour (local), g_date_time_get_minute (local),
+                          g_date_time_get_second (local), offset_min < 0 ? '-' : '+',
+                          ABS (offset_min) / 60, ABS (offset_min) % 60);
 }
 
 /* Midnight at the start of @day in the hall's zone, or -1 when @day is not 'YYYY-MM-DD'. */
