@@ -142,6 +142,14 @@ struct _Front
   GError       *start_error;
 };
 
+/* The latest OP_TIMES_KEPT durations of a kind, for the figures logged at exit: a server
+ * runs for months. */
+typedef struct
+{
+  GArray  *ms;       /* double */
+  guint64  count;
+} TimeRing;
+
 struct _OwServer
 {
   GObject      parent_instance;
@@ -169,9 +177,8 @@ struct _OwServer
   gboolean     writer_busy;
   gboolean     writer_stopping;
   GQueue       pending;        /* Op * */
-  GArray      *op_times;       /* ms from queueing a write to its commit (double), the
-                                * latest OP_TIMES_KEPT of them: a server runs for months */
-  guint64      op_count;
+  TimeRing     committed;      /* ms from queueing a write to its commit */
+  TimeRing     answered;       /* ms from queueing a write to handing libsoup its answer */
   guint64      batches;
   guint64      batched_ops;
 };
@@ -186,6 +193,32 @@ compare_doubles (gconstpointer a,
   double x = *(const double *) a, y = *(const double *) b;
 
   return (x > y) - (x < y);
+}
+
+static void
+time_ring_add (TimeRing *ring,
+               double    ms)
+{
+  if (ring->ms == NULL)
+    ring->ms = g_array_new (FALSE, FALSE, sizeof (double));
+  if (ring->ms->len < OP_TIMES_KEPT)
+    g_array_append_val (ring->ms, ms);
+  else
+    g_array_index (ring->ms, double, ring->count % OP_TIMES_KEPT) = ms;
+  ring->count++;
+}
+
+static void
+time_ring_report (TimeRing   *ring,
+                  const char *what)
+{
+  if (ring->ms == NULL || ring->ms->len == 0)
+    return;
+  g_array_sort (ring->ms, compare_doubles);
+  g_message ("%s: p50 %.2f ms, p99 %.2f ms", what,
+             g_array_index (ring->ms, double, ring->ms->len / 2),
+             g_array_index (ring->ms, double, ring->ms->len * 99 / 100));
+  g_array_set_size (ring->ms, 0);
 }
 static void broadcast (Front *front);
 
@@ -1043,13 +1076,8 @@ writer_main (gpointer data)
       for (guint i = 0; i < batch->len; i++)
         {
           Op *op = g_ptr_array_index (batch, i);
-          double ms = (done - op->queued_at) / 1000.0;
 
-          if (self->op_times->len < OP_TIMES_KEPT)
-            g_array_append_val (self->op_times, ms);
-          else
-            g_array_index (self->op_times, double, self->op_count % OP_TIMES_KEPT) = ms;
-          self->op_count++;
+          time_ring_add (&self->committed, (done - op->queued_at) / 1000.0);
           g_queue_push_tail (&op->front->answered, op);
         }
       wake_fronts_locked (self);
@@ -1079,6 +1107,9 @@ front_wake_cb (gpointer data)
   while ((op = g_queue_pop_head (&answered)) != NULL)
     {
       op_respond (op);
+      g_mutex_lock (&self->lock);
+      time_ring_add (&self->answered, (g_get_monotonic_time () - op->queued_at) / 1000.0);
+      g_mutex_unlock (&self->lock);
       op_free (op);
     }
   broadcast (front);
@@ -2390,7 +2421,8 @@ ow_server_finalize (GObject *object)
 {
   OwServer *self = OW_SERVER (object);
 
-  g_clear_pointer (&self->op_times, g_array_unref);
+  g_clear_pointer (&self->committed.ms, g_array_unref);
+  g_clear_pointer (&self->answered.ms, g_array_unref);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->wake);
   g_cond_clear (&self->idle);
@@ -2416,7 +2448,6 @@ ow_server_init (OwServer *self)
   g_cond_init (&self->wake);
   g_cond_init (&self->idle);
   g_queue_init (&self->pending);
-  self->op_times = g_array_new (FALSE, FALSE, sizeof (double));
   self->fronts = g_ptr_array_new_with_free_func ((GDestroyNotify) front_free);
 }
 
@@ -2669,14 +2700,8 @@ ow_server_stop (OwServer *self)
   if (self->batches > 0)
     g_message ("group commit: %" G_GUINT64_FORMAT " batches, %.1f writes per commit on average",
                self->batches, (double) self->batched_ops / self->batches);
-  if (self->op_times->len > 0)
-    {
-      g_array_sort (self->op_times, compare_doubles);
-      g_message ("writes from queued to committed: p50 %.2f ms, p99 %.2f ms",
-                 g_array_index (self->op_times, double, self->op_times->len / 2),
-                 g_array_index (self->op_times, double, self->op_times->len * 99 / 100));
-      g_array_set_size (self->op_times, 0);
-    }
+  time_ring_report (&self->committed, "writes from queued to committed");
+  time_ring_report (&self->answered, "writes from queued to answered");
   if (self->checkpointer != NULL)
     g_message ("background checkpoints: %" G_GUINT64_FORMAT, ow_checkpointer_get_count (self->checkpointer));
 }
