@@ -179,6 +179,8 @@ struct _OwServer
   GQueue       pending;        /* Op * */
   TimeRing     committed;      /* ms from queueing a write to its commit */
   TimeRing     answered;       /* ms from queueing a write to handing libsoup its answer */
+  TimeRing     read;           /* ms from a write's headers to its queueing (body, checks) */
+  TimeRing     whole;          /* ms from a write's headers to its answer written */
   guint64      batches;
   guint64      batched_ops;
 };
@@ -193,6 +195,13 @@ compare_doubles (gconstpointer a,
   double x = *(const double *) a, y = *(const double *) b;
 
   return (x > y) - (x < y);
+}
+
+/* When a request's headers were read: the start of the server's part of its latency. */
+static GQuark
+headers_at_quark (void)
+{
+  return g_quark_from_static_string ("ow-headers-at");
 }
 
 static void
@@ -727,14 +736,32 @@ op_new (Front             *front,
  * arriving meanwhile, from every front, gather into the next one (group commit without added
  * delay). */
 static void
+write_finished_cb (SoupServerMessage *msg,
+                   OwServer          *self)
+{
+  gint64 *headers_at = g_object_get_qdata (G_OBJECT (msg), headers_at_quark ());
+
+  if (headers_at == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  time_ring_add (&self->whole, (g_get_monotonic_time () - *headers_at) / 1000.0);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
 op_submit (Front *front,
            Op    *op)
 {
   OwServer *self = front->server;
+  gint64 *headers_at = g_object_get_qdata (G_OBJECT (op->msg), headers_at_quark ());
 
   soup_server_message_pause (op->msg);
   op->queued_at = g_get_monotonic_time ();
+  if (headers_at != NULL)
+    g_signal_connect (op->msg, "finished", G_CALLBACK (write_finished_cb), self);
   g_mutex_lock (&self->lock);
+  if (headers_at != NULL)
+    time_ring_add (&self->read, (op->queued_at - *headers_at) / 1000.0);
   g_queue_push_tail (&self->pending, op);
   g_cond_signal (&self->wake);
   g_mutex_unlock (&self->lock);
@@ -1358,6 +1385,9 @@ early_cb (SoupServer        *server,
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   GSocket *socket = soup_server_message_get_socket (msg);
   goffset length;
+
+  g_object_set_qdata_full (G_OBJECT (msg), headers_at_quark (),
+                           g_memdup2 (&(gint64) { g_get_monotonic_time () }, sizeof (gint64)), g_free);
 
   /* libsoup writes a response's headers and body separately: without TCP_NODELAY, Nagle's
    * algorithm holds the body back until the client acknowledges the headers, which costs a
@@ -2423,6 +2453,8 @@ ow_server_finalize (GObject *object)
 
   g_clear_pointer (&self->committed.ms, g_array_unref);
   g_clear_pointer (&self->answered.ms, g_array_unref);
+  g_clear_pointer (&self->read.ms, g_array_unref);
+  g_clear_pointer (&self->whole.ms, g_array_unref);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->wake);
   g_cond_clear (&self->idle);
@@ -2702,6 +2734,8 @@ ow_server_stop (OwServer *self)
                self->batches, (double) self->batched_ops / self->batches);
   time_ring_report (&self->committed, "writes from queued to committed");
   time_ring_report (&self->answered, "writes from queued to answered");
+  time_ring_report (&self->read, "writes from their headers to queued");
+  time_ring_report (&self->whole, "writes from their headers to the answer written");
   if (self->checkpointer != NULL)
     g_message ("background checkpoints: %" G_GUINT64_FORMAT, ow_checkpointer_get_count (self->checkpointer));
 }
