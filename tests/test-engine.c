@@ -1174,6 +1174,97 @@ test_page_size (HallFixture   *fixture,
   g_assert_cmpstr (json_object_get_string_member (ticket, "number"), ==, "A001");
 }
 
+static gint64
+query_int64 (OwDb       *db,
+             const char *sql)
+{
+  g_autoptr(sqlite3_stmt) stmt = ow_db_prepare (db, sql, NULL);
+
+  g_assert_nonnull (stmt);
+  g_assert_cmpint (ow_db_step_row (db, stmt, NULL), ==, SQLITE_ROW);
+  return sqlite3_column_int64 (stmt, 0);
+}
+
+static void
+act_ok (OwHall         *hall,
+        const char     *window,
+        OwWindowAction  action)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) result = ow_hall_window_act (hall, NULL, window, action, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
+}
+
+/* Tickets open while a hall upgrades to schema 7 (the ticket's link to its visit) carry on:
+ * each still has exactly its one open visit, the one it points at, and the visits that had
+ * ended stay as they were. */
+static void
+test_visit_link_upgrade (HallFixture   *fixture,
+                         gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OwDb) upgraded = NULL;
+  g_autoptr(OwHall) hall = NULL;
+  gint64 ended_before;
+  const char *ended_sql = "SELECT count(*) FROM visits WHERE ended_at IS NOT NULL";
+  const char *ended_sum_sql = "SELECT sum (id * 7 + ended_at % 1000003 + length (outcome)) FROM visits"
+                              " WHERE ended_at IS NOT NULL";
+  gint64 ended_sum;
+
+  for (int i = 0; i < 3; i++)
+    {
+      g_autoptr(JsonObject) ticket = ow_hall_issue_ticket (fixture->hall, NULL, "biz", FALSE, NULL, &error);
+
+      g_assert_no_error (error);
+    }
+  act_ok (fixture->hall, "w1", OW_WINDOW_CALL);
+  act_ok (fixture->hall, "w1", OW_WINDOW_COMPLETE);   /* A001 waits at acceptance */
+  act_ok (fixture->hall, "w2", OW_WINDOW_CALL);       /* and is called there */
+  act_ok (fixture->hall, "w1", OW_WINDOW_CALL);       /* A002 is called at pre-review */
+  ended_before = query_int64 (fixture->db, ended_sql);
+  ended_sum = query_int64 (fixture->db, ended_sum_sql);
+  g_assert_cmpint (ended_before, ==, 1);
+
+  /* Back to schema 6, as a hall that has not upgraded yet. */
+  g_assert_true (ow_db_exec (fixture->db,
+                             "CREATE INDEX visits_open ON visits (ticket) WHERE ended_at IS NULL;"
+                             "ALTER TABLE tickets DROP COLUMN visit;"
+                             "PRAGMA user_version = 6;",
+                             &error));
+  g_assert_no_error (error);
+
+  upgraded = ow_db_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ow_db_get_schema_version (upgraded), >=, 7);
+  g_assert_cmpint (query_int64 (upgraded, "SELECT count(*) FROM tickets t"
+                                          " WHERE visit IS NOT (SELECT max (id) FROM visits WHERE ticket = t.id)"), ==, 0);
+  g_assert_cmpint (query_int64 (upgraded, ended_sum_sql), ==, ended_sum);
+
+  hall = ow_hall_new (upgraded, fixture->clock);
+  ow_clock_advance (fixture->clock, 60 * G_USEC_PER_SEC);
+  act_ok (hall, "w2", OW_WINDOW_COMPLETE);   /* A001 moves on to the fee */
+  act_ok (hall, "w1", OW_WINDOW_COMPLETE);   /* A002 to acceptance */
+  act_ok (hall, "w1", OW_WINDOW_CALL);       /* A003 is called */
+
+  /* Every visit that had ended is untouched; the two steps just finished ended theirs. */
+  g_assert_cmpint (query_int64 (upgraded, ended_sql), ==, ended_before + 2);
+  g_assert_cmpint (query_int64 (upgraded, "SELECT count(*) FROM visits WHERE ended_at IS NOT NULL"
+                                          " AND outcome = 'done'"), ==, 3);
+  g_assert_cmpint (query_int64 (upgraded, "SELECT count(*) FROM visits WHERE step = 'biz/accept'"
+                                          " AND window = 'w2' AND outcome = 'done'"), ==, 1);
+  /* One open visit per open ticket, the one it points at. */
+  g_assert_cmpint (query_int64 (upgraded, "SELECT count(*) FROM tickets t WHERE"
+                                          " (SELECT count(*) FROM visits v WHERE v.ticket = t.id AND v.ended_at IS NULL)"
+                                          " != (t.state IN ('waiting', 'called', 'serving'))"), ==, 0);
+  g_assert_cmpint (query_int64 (upgraded, "SELECT count(*) FROM tickets t JOIN visits v ON v.id = t.visit"
+                                          " WHERE t.state IN ('waiting', 'called', 'serving')"
+                                          " AND (v.ended_at IS NOT NULL OR v.step != t.step)"), ==, 0);
+  g_assert_cmpint (query_int64 (upgraded, "SELECT count(*) FROM tickets t"
+                                          " WHERE visit IS NOT (SELECT max (id) FROM visits WHERE ticket = t.id)"), ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1204,6 +1295,7 @@ main (int    argc,
   ADD ("/ow/engine/wal-vfs-rolled-back-spill", test_wal_vfs_rolled_back_spill);
   ADD ("/ow/engine/waiting-alert", test_waiting_alert);
   ADD ("/ow/engine/page-size", test_page_size);
+  ADD ("/ow/engine/visit-link-upgrade", test_visit_link_upgrade);
 #undef ADD
 
   return g_test_run ();
