@@ -372,8 +372,6 @@ ow_db_step_row (OwDb          *self,
   return -1;
 }
 
-/* Transactions nest: an inner begin is a savepoint.  That lets a server run many engine
- * operations, each all-or-nothing, inside one durable commit (group commit). */
 /* Transaction control runs several times per operation: prepared once, not parsed by
  * sqlite3_exec () each time. */
 static gboolean
@@ -386,6 +384,8 @@ exec_cached (OwDb        *self,
   return stmt != NULL && ow_db_step_done (self, stmt, error);
 }
 
+/* Transactions nest: an inner begin is a savepoint.  That lets a server run many engine
+ * operations, each all-or-nothing, inside one durable commit (group commit). */
 gboolean
 ow_db_begin (OwDb     *self,
              gboolean  immediate,
