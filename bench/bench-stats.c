@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ow-core.h"
+#include "ow-test-common.h"  /* remove_tree () */
 
 /* How fast are the statistics of a year of a busy hall?
  *
@@ -447,21 +448,6 @@ print_summary (JsonObject *stats)
           json_array_get_length (json_object_get_array_member (overdue, "cases")));
 }
 
-static void
-remove_work_dir (const char *dir)
-{
-  g_autoptr(GDir) handle = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (handle != NULL && (name = g_dir_read_name (handle)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (dir, name, NULL);
-
-      g_unlink (child);
-    }
-  g_rmdir (dir);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -620,7 +606,7 @@ main (int   argc,
   g_clear_pointer (&bench.rand, g_rand_free);
   g_clear_object (&bench.hall);
   g_clear_object (&db);
-  remove_work_dir (work_dir);
+  remove_tree (work_dir);
 
   file_db = ow_db_open (path, &error);
   if (file_db == NULL)
