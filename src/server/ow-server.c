@@ -169,6 +169,7 @@ struct _OwServer
   guint        keepalive_s;
   guint        n_fronts;
   GPtrArray   *fronts;         /* Front * */
+  GQuark       headers_at;     /* on a POST: when its headers were read (gint64 *) */
 
   GMutex       lock;           /* guards what follows, and the fronts' answered queues */
   GCond        wake;           /* the writer: work, or stop */
@@ -195,13 +196,6 @@ compare_doubles (gconstpointer a,
   double x = *(const double *) a, y = *(const double *) b;
 
   return (x > y) - (x < y);
-}
-
-/* When a request's headers were read: the start of the server's part of its latency. */
-static GQuark
-headers_at_quark (void)
-{
-  return g_quark_from_static_string ("ow-headers-at");
 }
 
 static void
@@ -739,7 +733,7 @@ static void
 write_finished_cb (SoupServerMessage *msg,
                    OwServer          *self)
 {
-  gint64 *headers_at = g_object_get_qdata (G_OBJECT (msg), headers_at_quark ());
+  gint64 *headers_at = g_object_get_qdata (G_OBJECT (msg), self->headers_at);
 
   if (headers_at == NULL)
     return;
@@ -753,7 +747,7 @@ op_submit (Front *front,
            Op    *op)
 {
   OwServer *self = front->server;
-  gint64 *headers_at = g_object_get_qdata (G_OBJECT (op->msg), headers_at_quark ());
+  gint64 *headers_at = g_object_get_qdata (G_OBJECT (op->msg), self->headers_at);
 
   soup_server_message_pause (op->msg);
   op->queued_at = g_get_monotonic_time ();
@@ -1386,8 +1380,10 @@ early_cb (SoupServer        *server,
   GSocket *socket = soup_server_message_get_socket (msg);
   goffset length;
 
-  g_object_set_qdata_full (G_OBJECT (msg), headers_at_quark (),
-                           g_memdup2 (&(gint64) { g_get_monotonic_time () }, sizeof (gint64)), g_free);
+  /* The start of the server's part of a write's latency (logged at exit). */
+  if (soup_server_message_get_method (msg) == SOUP_METHOD_POST)
+    g_object_set_qdata_full (G_OBJECT (msg), front->server->headers_at,
+                             g_memdup2 (&(gint64) { g_get_monotonic_time () }, sizeof (gint64)), g_free);
 
   /* libsoup writes a response's headers and body separately: without TCP_NODELAY, Nagle's
    * algorithm holds the body back until the client acknowledges the headers, which costs a
@@ -2480,6 +2476,7 @@ ow_server_init (OwServer *self)
   g_cond_init (&self->wake);
   g_cond_init (&self->idle);
   g_queue_init (&self->pending);
+  self->headers_at = g_quark_from_static_string ("ow-headers-at");
   self->fronts = g_ptr_array_new_with_free_func ((GDestroyNotify) front_free);
 }
 
