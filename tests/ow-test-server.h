@@ -175,6 +175,20 @@ test_hall_start_server (TestHall *hall)
   hall->url = g_strdup (line + strlen ("listening on "));
 }
 
+/* The descriptors the server process holds open. */
+static inline guint
+test_hall_count_fds (TestHall *hall)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/fd", g_subprocess_get_identifier (hall->server));
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  guint count = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    count++;
+  return count;
+}
+
 /* SIGTERM: the server must stop cleanly.  SIGKILL: it just dies. */
 static inline void
 test_hall_stop_server (TestHall *hall,

@@ -1559,6 +1559,87 @@ test_followup (void)
   }
 }
 
+/* One HTTP/1.1 request on a connection of its own, read up to the end of the answer's body;
+ * half_close: the client says it will send nothing more before it reads the answer. */
+static GSocketConnection *
+request_on_own_connection (const char *request,
+                           gboolean    half_close)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUri) uri = g_uri_parse (hall->url, G_URI_FLAGS_NONE, &error);
+  GSocketConnection *conn;
+  GString *answer = g_string_new (NULL);
+  char buffer[4096];
+  gssize n;
+
+  g_assert_no_error (error);
+  conn = g_socket_client_connect_to_host (client, g_uri_get_host (uri), (guint16) g_uri_get_port (uri), NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), request, strlen (request),
+                             NULL, NULL, &error);
+  g_assert_no_error (error);
+  if (half_close)
+    {
+      g_socket_shutdown (g_socket_connection_get_socket (conn), FALSE, TRUE, &error);
+      g_assert_no_error (error);
+    }
+  /* The body of /healthz is its last bytes. */
+  while (strstr (answer->str, "\"ok\"}") == NULL)
+    {
+      n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (conn)), buffer, sizeof buffer, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (n, >, 0);
+      g_string_append_len (answer, buffer, n);
+    }
+  g_assert_true (g_str_has_prefix (answer->str, "HTTP/1.1 200"));
+  g_string_free (answer, TRUE);
+  return conn;
+}
+
+/* Clients come and go: a phone leaves the status page, a counter restarts, libsoup's own
+ * clients drop idle connections.  The server must close its side of every connection its
+ * client closed, or it runs out of descriptors within a busy day (libsoup 3.2 leaves such
+ * connections open by itself). */
+static void
+test_abandoned_connections (void)
+{
+  const char *request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  guint before = test_hall_count_fds (hall), after = 0;
+
+  for (guint i = 0; i < 40; i++)
+    {
+      g_autoptr(GSocketConnection) conn = request_on_own_connection (request, i % 4 == 0);
+
+      g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+    }
+  /* The server notices within a few seconds; without the fix it would hold 40 more. */
+  for (guint tries = 0; tries < 100; tries++)
+    {
+      after = test_hall_count_fds (hall);
+      if (after <= before)
+        break;
+      g_usleep (100 * 1000);
+    }
+  g_assert_cmpuint (after, <=, before);
+
+  /* A client that is still there keeps its connection, idle or not. */
+  {
+    g_autoptr(GSocketConnection) kept = request_on_own_connection (request, FALSE);
+    g_autoptr(JsonObject) health = NULL;
+    guint with_kept = test_hall_count_fds (hall);
+
+    g_usleep (2500 * 1000);
+    health = test_http (hall, "GET", "/healthz", NULL, NULL, 200);
+    g_assert_cmpuint (test_hall_count_fds (hall), >=, with_kept);
+    g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (kept)), request, strlen (request),
+                               NULL, NULL, NULL);
+    g_assert_true (g_socket_condition_timed_wait (g_socket_connection_get_socket (kept), G_IO_IN,
+                                                  5 * G_USEC_PER_SEC, NULL, NULL));
+    g_io_stream_close (G_IO_STREAM (kept), NULL, NULL);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1585,6 +1666,7 @@ main (int    argc,
   g_test_add_func ("/ow/server/events-resume", test_events_resume);
   g_test_add_func ("/ow/server/events-across-threads", test_events_across_threads);
   g_test_add_func ("/ow/server/concurrent-calls", test_concurrent_calls);
+  g_test_add_func ("/ow/server/abandoned-connections", test_abandoned_connections);
   g_test_add_func ("/ow/server/kill9", test_kill9);
 
   status = g_test_run ();

@@ -10,6 +10,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <errno.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
@@ -132,6 +134,7 @@ struct _Front
   gint64        broadcast_seq;  /* the newest event handed to live subscribers */
   GSource      *catchup_source;
   GSource      *poll_source;
+  GHashTable   *connections;    /* GSocket * -> requests in progress on it (GUINT_TO_POINTER) */
 
   /* Guarded by the server's lock. */
   GQueue        answered;       /* Op * committed (or failed), to answer here */
@@ -1310,11 +1313,76 @@ broadcast (Front *front)
     }
 }
 
+/* Connections whose client has gone.  libsoup 3.2 notices when a client closes a keep-alive
+ * connection between requests, but never closes its own side: the socket would stay in
+ * CLOSE_WAIT, holding a descriptor, until the server stops.  Phones leaving the status page
+ * and clients dropping idle connections would use up the descriptors within days.  So the
+ * front counts the requests in progress on each connection and closes those that are idle,
+ * have nothing left to read, and whose client has said it sends no more. */
+
+static void
+request_started_cb (SoupServer        *server,
+                    SoupServerMessage *msg,
+                    Front             *front)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+
+  if (socket != NULL)
+    g_hash_table_replace (front->connections, g_object_ref (socket),
+                          GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (front->connections, socket)) + 1));
+}
+
+/* Also "request-aborted".  An upgrade to a WebSocket ends neither way: it stays busy until
+ * the stream closes its socket. */
+static void
+request_ended_cb (SoupServer        *server,
+                  SoupServerMessage *msg,
+                  Front             *front)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+  guint busy;
+
+  if (socket == NULL || !g_hash_table_contains (front->connections, socket))
+    return;
+  busy = GPOINTER_TO_UINT (g_hash_table_lookup (front->connections, socket));
+  g_hash_table_insert (front->connections, g_object_ref (socket), GUINT_TO_POINTER (busy > 0 ? busy - 1 : 0));
+}
+
+static gboolean
+client_has_left (GSocket *socket)
+{
+  struct tcp_info info = { 0 };
+  socklen_t size = sizeof info;
+  int unread = 0;
+  int fd = g_socket_get_fd (socket);
+
+  if (getsockopt (fd, IPPROTO_TCP, TCP_INFO, &info, &size) != 0 || info.tcpi_state != TCP_CLOSE_WAIT)
+    return FALSE;
+  return ioctl (fd, SIOCINQ, &unread) == 0 && unread == 0;
+}
+
+static void
+close_abandoned_connections (Front *front)
+{
+  GHashTableIter iter;
+  gpointer socket, busy;
+
+  g_hash_table_iter_init (&iter, front->connections);
+  while (g_hash_table_iter_next (&iter, &socket, &busy))
+    {
+      if (!g_socket_is_closed (socket) && GPOINTER_TO_UINT (busy) == 0 && client_has_left (socket))
+        g_socket_close (socket, NULL);
+      if (g_socket_is_closed (socket))
+        g_hash_table_iter_remove (&iter);
+    }
+}
+
 static gboolean
 poll_cb (gpointer data)
 {
   /* Other processes (the CLI) may append to the log too. */
   broadcast (data);
+  close_abandoned_connections (data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -2335,6 +2403,7 @@ front_free (Front *front)
   g_clear_object (&front->hall);
   g_clear_object (&front->db);
   g_clear_pointer (&front->subscribers, g_ptr_array_unref);
+  g_clear_pointer (&front->connections, g_hash_table_unref);
   g_clear_pointer (&front->context, g_main_context_unref);
   g_clear_error (&front->start_error);
   g_free (front);
@@ -2369,6 +2438,9 @@ front_main (gpointer data)
   soup_server_add_early_handler (front->soup, "/api/v1/events", early_cb, front, NULL);
   soup_server_add_handler (front->soup, NULL, handler_cb, front, NULL);
   soup_server_add_websocket_handler (front->soup, "/api/v1/events", NULL, NULL, websocket_cb, front, NULL);
+  g_signal_connect (front->soup, "request-started", G_CALLBACK (request_started_cb), front);
+  g_signal_connect (front->soup, "request-finished", G_CALLBACK (request_ended_cb), front);
+  g_signal_connect (front->soup, "request-aborted", G_CALLBACK (request_ended_cb), front);
   if (!soup_server_listen_socket (front->soup, front->socket,
                                   self->certificate != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, &error))
     {
@@ -2541,6 +2613,7 @@ ow_server_new (const OwServerOptions  *options,
       front->hall = ow_hall_new (front->db, self->clock);
       front->context = g_main_context_new ();
       front->subscribers = g_ptr_array_new_with_free_func ((GDestroyNotify) subscriber_free);
+      front->connections = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
       front->broadcast_seq = ow_audit_head_seq (front->db);
       g_queue_init (&front->answered);
       g_ptr_array_add (self->fronts, front);
