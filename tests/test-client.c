@@ -235,10 +235,9 @@ has_events (OwClient *client, Seen *seen, guint n)
 }
 
 static void
-issue (guint n)
+issue_with (OwClient *kiosk,
+            guint     n)
 {
-  g_autoptr(OwClient) kiosk = ow_client_new (hall->url, hall->kiosk);
-
   for (guint i = 0; i < n; i++)
     {
       Result r = { 0 };
@@ -248,6 +247,14 @@ issue (guint n)
       g_assert_no_error (r.error);
       result_clear (&r);
     }
+}
+
+static void
+issue (guint n)
+{
+  g_autoptr(OwClient) kiosk = ow_client_new (hall->url, hall->kiosk);
+
+  issue_with (kiosk, n);
 }
 
 static void
@@ -295,6 +302,31 @@ test_events_reconnect (void)
   g_array_unref (seen.seqs);
 }
 
+/* A kiosk or counter sends its writes over one kept-alive connection, as it does its reads
+ * (libsoup would open a new one for every POST), and its next write still goes through after
+ * the server restarts. */
+static void
+test_one_connection (void)
+{
+  g_autoptr(OwClient) kiosk = ow_client_new (hall->url, hall->kiosk);
+  g_autofree char *listen = g_strdup_printf ("127.0.0.1:%s", strrchr (hall->url, ':') + 1);
+  guint before;
+
+  issue_with (kiosk, 1);
+  before = test_hall_count_fds (hall);
+  issue_with (kiosk, 20);
+  g_assert_cmpuint (test_hall_count_fds (hall), <=, before);
+
+  g_free (hall->listen);
+  hall->listen = g_steal_pointer (&listen);
+  test_hall_stop_server (hall, SIGKILL);
+  test_hall_start_server (hall);
+  issue_with (kiosk, 2);
+  test_hall_stop_server (hall, SIGTERM);
+  test_hall_start_server (hall);
+  issue_with (kiosk, 2);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -307,6 +339,7 @@ main (int    argc,
   g_test_add_func ("/ow/client/calls", test_calls);
   g_test_add_func ("/ow/client/network-error", test_network_error);
   g_test_add_func ("/ow/client/events-reconnect", test_events_reconnect);
+  g_test_add_func ("/ow/client/one-connection", test_one_connection);
 
   status = g_test_run ();
   test_hall_free (hall);

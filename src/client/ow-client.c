@@ -153,6 +153,11 @@ ow_client_request_async (OwClient            *self,
       g_task_return_new_error (task, OW_CLIENT_ERROR, OW_CLIENT_ERROR_INVALID, "'%s' is not a URL", url);
       return;
     }
+  /* libsoup opens a new connection for every POST unless told otherwise, because it cannot
+   * tell whether a POST may be sent twice.  It never resends a POST by itself, flag or not,
+   * so reusing the kept-alive connection cannot duplicate a ticket or a call; it saves a
+   * TCP handshake (and the server's work for it) on every write. */
+  soup_message_add_flags (msg, SOUP_MESSAGE_IDEMPOTENT);
   if (self->token != NULL)
     {
       g_autofree char *header = g_strconcat ("Bearer ", self->token, NULL);
