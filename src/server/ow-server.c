@@ -163,6 +163,9 @@ struct _OwServer
   OwHall      *writer_hall;
   OwDb        *login_db;       /* the sign-in thread's connection */
   OwHall      *login_hall;
+  OwDb        *report_db;      /* the report thread's connection: verify, statistics */
+  OwHall      *report_hall;
+  GThreadPool *reports;        /* one report at a time */
   OwCheckpointer *checkpointer; /* keeps WAL checkpoints out of the writers' commits */
   GThreadPool *logins;         /* one sign-in at a time */
   char        *db_path;
@@ -1846,20 +1849,68 @@ handle_audit (Front             *front,
   respond_object (msg, 200, result);
 }
 
+/* Reports: a verify of the whole log, statistics over months.  They read for up to seconds,
+ * so they run on their own thread and connection, one at a time: on an HTTP thread they held
+ * up every counter and kiosk connected to that thread until they were done. */
+typedef struct
+{
+  Front             *front;
+  SoupServerMessage *msg;
+  gulong             disconnected_id;
+  gboolean           gone;
+  gboolean           verify;     /* else statistics from..to */
+  char              *from;
+  char              *to;
+  JsonObject        *result;
+  GError            *error;
+} Report;
+
 static void
-handle_verify (Front             *front,
-               SoupServerMessage *msg)
+report_free (Report *report)
+{
+  g_signal_handler_disconnect (report->msg, report->disconnected_id);
+  g_clear_object (&report->msg);
+  g_free (report->from);
+  g_free (report->to);
+  g_clear_pointer (&report->result, json_object_unref);
+  g_clear_error (&report->error);
+  g_free (report);
+}
+
+static void
+report_disconnected_cb (SoupServerMessage *msg,
+                        Report            *report)
+{
+  report->gone = TRUE;
+}
+
+/* Back on the front that received the request. */
+static gboolean
+report_done_cb (gpointer data)
+{
+  Report *report = data;
+
+  if (report->gone)
+    return G_SOURCE_REMOVE;
+  if (report->result == NULL)
+    respond_gerror (report->msg, report->error);
+  else
+    respond_object (report->msg, 200, report->result);
+  soup_server_message_unpause (report->msg);
+  return G_SOURCE_REMOVE;
+}
+
+static JsonObject *
+verify_report (OwDb    *db,
+               GError **error)
 {
   g_auto(OwAuditVerdict) verdict = { 0 };
-  g_autoptr(JsonObject) result = json_object_new ();
-  g_autoptr(GError) error = NULL;
+  JsonObject *result;
   char head[OW_AUDIT_HASH_LEN * 2 + 1];
 
-  if (!ow_audit_verify (front->db, 0, NULL, &verdict, &error))
-    {
-      respond_gerror (msg, error);
-      return;
-    }
+  if (!ow_audit_verify (db, 0, NULL, &verdict, error))
+    return NULL;
+  result = json_object_new ();
   json_object_set_boolean_member (result, "ok", verdict.ok);
   json_object_set_int_member (result, "events", verdict.events);
   json_object_set_int_member (result, "head_seq", verdict.head_seq);
@@ -1874,7 +1925,68 @@ handle_verify (Front             *front,
       json_object_set_int_member (result, "first_bad_seq", verdict.first_bad_seq);
       json_object_set_string_member (result, "reason", verdict.reason);
     }
-  respond_object (msg, 200, result);
+  return result;
+}
+
+static JsonObject *
+stats_report (OwServer    *self,
+              const char  *from,
+              const char  *to,
+              GError     **error)
+{
+  g_autoptr(JsonObject) stats = ow_stats_query (self->report_db, self->clock, from, to, error);
+  JsonObject *ratings;
+
+  if (stats == NULL)
+    return NULL;
+  ratings = ow_public_rating_stats (self->report_hall, json_object_get_string_member_with_default (stats, "from", from),
+                                    json_object_get_string_member_with_default (stats, "to", to), error);
+  if (ratings == NULL)
+    return NULL;
+  json_object_set_object_member (stats, "ratings", ratings);
+  return g_steal_pointer (&stats);
+}
+
+/* The report thread (a pool of one). */
+static void
+report_thread (gpointer data,
+               gpointer user_data)
+{
+  OwServer *self = user_data;
+  Report *report = data;
+
+  if (report->verify)
+    report->result = verify_report (self->report_db, &report->error);
+  else
+    report->result = stats_report (self, report->from, report->to, &report->error);
+  g_main_context_invoke_full (report->front->context, G_PRIORITY_DEFAULT, report_done_cb, report,
+                              (GDestroyNotify) report_free);
+}
+
+static void
+report_submit (Front             *front,
+               SoupServerMessage *msg,
+               gboolean           verify,
+               const char        *from,
+               const char        *to)
+{
+  Report *report = g_new0 (Report, 1);
+
+  report->front = front;
+  report->msg = g_object_ref (msg);
+  report->verify = verify;
+  report->from = g_strdup (from);
+  report->to = g_strdup (to);
+  report->disconnected_id = g_signal_connect (msg, "disconnected", G_CALLBACK (report_disconnected_cb), report);
+  soup_server_message_pause (msg);
+  g_thread_pool_push (front->server->reports, report, NULL);
+}
+
+static void
+handle_verify (Front             *front,
+               SoupServerMessage *msg)
+{
+  report_submit (front, msg, TRUE, NULL, NULL);
 }
 
 static void
@@ -1882,9 +1994,6 @@ handle_stats (Front             *front,
               SoupServerMessage *msg,
               GHashTable        *query)
 {
-  g_autoptr(JsonObject) stats = NULL;
-  g_autoptr(JsonObject) ratings = NULL;
-  g_autoptr(GError) error = NULL;
   const char *from = query != NULL ? g_hash_table_lookup (query, "from") : NULL;
   const char *to = query != NULL ? g_hash_table_lookup (query, "to") : NULL;
 
@@ -1902,21 +2011,7 @@ handle_stats (Front             *front,
       respond_error (msg, 400, "invalid", "'from' is after 'to'");
       return;
     }
-  stats = ow_stats_query (front->db, front->server->clock, from, to, &error);
-  if (stats == NULL)
-    {
-      respond_gerror (msg, error);
-      return;
-    }
-  ratings = ow_public_rating_stats (front->hall, json_object_get_string_member_with_default (stats, "from", from),
-                                    json_object_get_string_member_with_default (stats, "to", to), &error);
-  if (ratings == NULL)
-    {
-      respond_gerror (msg, error);
-      return;
-    }
-  json_object_set_object_member (stats, "ratings", g_steal_pointer (&ratings));
-  respond_object (msg, 200, stats);
+  report_submit (front, msg, FALSE, from, to);
 }
 
 static void
@@ -2535,6 +2630,8 @@ ow_server_dispose (GObject *object)
   g_clear_object (&self->writer_db);
   g_clear_object (&self->login_hall);
   g_clear_object (&self->login_db);
+  g_clear_object (&self->report_hall);
+  g_clear_object (&self->report_db);
   /* After the connections it watches. */
   g_clear_pointer (&self->checkpointer, ow_checkpointer_free);
   g_clear_object (&self->clock);
@@ -2614,6 +2711,10 @@ ow_server_new (const OwServerOptions  *options,
   if (self->login_db == NULL)
     return NULL;
   self->login_hall = ow_hall_new (self->login_db, self->clock);
+  self->report_db = ow_db_open (options->db_path, error);
+  if (self->report_db == NULL)
+    return NULL;
+  self->report_hall = ow_hall_new (self->report_db, self->clock);
   self->checkpointer = ow_checkpointer_new (options->db_path, error);
   if (self->checkpointer == NULL)
     return NULL;
@@ -2764,6 +2865,7 @@ ow_server_start (OwServer  *self,
 
   self->writer = g_thread_new ("ow-writer", writer_main, self);
   self->logins = g_thread_pool_new (login_thread, self, 1, FALSE, NULL);
+  self->reports = g_thread_pool_new (report_thread, self, 1, FALSE, NULL);
   for (guint i = 0; i < self->fronts->len; i++)
     {
       Front *front = g_ptr_array_index (self->fronts, i);
@@ -2805,6 +2907,8 @@ ow_server_stop (OwServer *self)
   /* Sign-ins already received finish and are answered. */
   if (self->logins != NULL)
     g_thread_pool_free (g_steal_pointer (&self->logins), FALSE, TRUE);
+  if (self->reports != NULL)
+    g_thread_pool_free (g_steal_pointer (&self->reports), FALSE, TRUE);
 
   /* Every queued operation still commits and is answered before the server goes. */
   if (self->writer != NULL)
