@@ -5,6 +5,7 @@
 #include "ow-test-server.h"
 
 #include <sodium.h>
+#include <sys/socket.h>
 
 /* The hall server, black box: the real binary, a real database, real sockets. */
 
@@ -1623,6 +1624,14 @@ test_abandoned_connections (void)
       g_autoptr(GSocketConnection) conn = connect_to_server ();
 
       healthz_on (conn, i % 4 == 0);
+      if (i % 4 == 1)
+        {
+          /* Reset rather than closed, as a crashed client's kernel does. */
+          struct linger reset = { 1, 0 };
+
+          g_assert_cmpint (setsockopt (g_socket_get_fd (g_socket_connection_get_socket (conn)), SOL_SOCKET, SO_LINGER,
+                                       &reset, sizeof reset), ==, 0);
+        }
       g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
     }
   /* Connections closed before any request, as browsers' speculative ones are. */

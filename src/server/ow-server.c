@@ -135,7 +135,7 @@ struct _Front
   gint64        broadcast_seq;  /* the newest event handed to live subscribers */
   GSource      *catchup_source;
   GSource      *poll_source;
-  GHashTable   *connections;    /* GSocket * -> requests in progress on it (GUINT_TO_POINTER) */
+  GHashTable   *connections;    /* GSocket * -> Peer *: requests in progress on it */
 
   /* Guarded by the server's lock. */
   GQueue        answered;       /* Op * committed (or failed), to answer here */
@@ -1346,7 +1346,15 @@ broadcast (Front *front)
  * CLOSE_WAIT, holding a descriptor, until the server stops.  Phones leaving the status page
  * and clients dropping idle connections would use up the descriptors within days.  So the
  * front counts the requests in progress on each connection and closes those that are idle,
- * have nothing left to read, and whose client has said it sends no more. */
+ * have nothing left to read, and whose client has said it sends no more (or was reset).
+ * libsoup keeps its own objects for such a connection, a few hundred bytes, until the
+ * server stops: no public call of 3.2 reaches them. */
+
+typedef struct
+{
+  guint    busy;        /* requests in progress */
+  gboolean left_seen;   /* found abandoned at the last sweep */
+} Peer;
 
 static void
 request_started_cb (SoupServer        *server,
@@ -1354,10 +1362,24 @@ request_started_cb (SoupServer        *server,
                     Front             *front)
 {
   GSocket *socket = soup_server_message_get_socket (msg);
+  Peer *peer;
 
-  if (socket != NULL)
-    g_hash_table_replace (front->connections, g_object_ref (socket),
-                          GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (front->connections, socket)) + 1));
+  if (socket == NULL)
+    return;
+  peer = g_hash_table_lookup (front->connections, socket);
+  if (peer == NULL)
+    {
+      /* A client that vanishes without a word (a phone leaving the Wi-Fi) is found out by
+       * TCP's keep-alive within about two minutes, and its socket then counts as left. */
+      g_socket_set_keepalive (socket, TRUE);
+      g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPIDLE, 60, NULL);
+      g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPINTVL, 10, NULL);
+      g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPCNT, 6, NULL);
+      peer = g_new0 (Peer, 1);
+      g_hash_table_insert (front->connections, g_object_ref (socket), peer);
+    }
+  peer->busy++;
+  peer->left_seen = FALSE;
 }
 
 /* Also "request-aborted".  An upgrade to a WebSocket ends neither way: it stays busy until
@@ -1368,14 +1390,17 @@ request_ended_cb (SoupServer        *server,
                   Front             *front)
 {
   GSocket *socket = soup_server_message_get_socket (msg);
-  guint busy;
+  Peer *peer = socket != NULL ? g_hash_table_lookup (front->connections, socket) : NULL;
 
-  if (socket == NULL || !g_hash_table_contains (front->connections, socket))
+  if (peer == NULL)
     return;
-  busy = GPOINTER_TO_UINT (g_hash_table_lookup (front->connections, socket));
-  g_hash_table_insert (front->connections, g_object_ref (socket), GUINT_TO_POINTER (busy > 0 ? busy - 1 : 0));
+  if (peer->busy > 0)
+    peer->busy--;
+  peer->left_seen = FALSE;
 }
 
+/* The client sent FIN and there is nothing left to read, or the connection was reset or
+ * timed out. */
 static gboolean
 client_has_left (GSocket *socket)
 {
@@ -1384,22 +1409,35 @@ client_has_left (GSocket *socket)
   int unread = 0;
   int fd = g_socket_get_fd (socket);
 
-  if (getsockopt (fd, IPPROTO_TCP, TCP_INFO, &info, &size) != 0 || info.tcpi_state != TCP_CLOSE_WAIT)
+  if (getsockopt (fd, IPPROTO_TCP, TCP_INFO, &info, &size) != 0)
     return FALSE;
-  return ioctl (fd, SIOCINQ, &unread) == 0 && unread == 0;
+  if (info.tcpi_state == TCP_CLOSE)
+    return TRUE;
+  return info.tcpi_state == TCP_CLOSE_WAIT && ioctl (fd, SIOCINQ, &unread) == 0 && unread == 0;
 }
 
+/* A connection is closed when found abandoned at two sweeps in a row: a request the client
+ * pipelined before it left may sit in libsoup's buffer, not the socket's, until the main
+ * loop's next round starts it. */
 static void
 close_abandoned_connections (Front *front)
 {
   GHashTableIter iter;
-  gpointer socket, busy;
+  gpointer socket, value;
 
   g_hash_table_iter_init (&iter, front->connections);
-  while (g_hash_table_iter_next (&iter, &socket, &busy))
+  while (g_hash_table_iter_next (&iter, &socket, &value))
     {
-      if (!g_socket_is_closed (socket) && GPOINTER_TO_UINT (busy) == 0 && client_has_left (socket))
-        g_socket_close (socket, NULL);
+      Peer *peer = value;
+
+      if (!g_socket_is_closed (socket))
+        {
+          gboolean left = peer->busy == 0 && client_has_left (socket);
+
+          if (left && peer->left_seen)
+            g_socket_close (socket, NULL);
+          peer->left_seen = left;
+        }
       if (g_socket_is_closed (socket))
         g_hash_table_iter_remove (&iter);
     }
@@ -1541,6 +1579,27 @@ early_cb (SoupServer        *server,
 
 /* Handlers */
 
+/* Hands @item to one of the server's worker pools, unless the server is stopping: then the
+ * pool is gone or going, and the request is answered 503. */
+static gboolean
+pool_push (Front             *front,
+           GThreadPool      **pool,
+           gpointer           item,
+           SoupServerMessage *msg)
+{
+  OwServer *self = front->server;
+  gboolean pushed;
+
+  g_mutex_lock (&self->lock);
+  pushed = *pool != NULL;
+  if (pushed)
+    g_thread_pool_push (*pool, item, NULL);
+  g_mutex_unlock (&self->lock);
+  if (!pushed)
+    respond_error (msg, 503, "stopping", "the server is stopping");
+  return pushed;
+}
+
 /* A sign-in, checked in the sign-in thread. */
 typedef struct
 {
@@ -1626,8 +1685,12 @@ handle_login (Front             *front,
   login->window = g_strdup (window);
   login->actor = g_strconcat ("staff:", staff, NULL);
   login->terminal = request_terminal (msg);
+  if (!pool_push (front, &front->server->logins, login, msg))
+    {
+      login_free (login);
+      return;
+    }
   soup_server_message_pause (msg);
-  g_thread_pool_push (front->server->logins, login, NULL);
 }
 
 static void
@@ -1978,8 +2041,12 @@ report_submit (Front             *front,
   report->from = g_strdup (from);
   report->to = g_strdup (to);
   report->disconnected_id = g_signal_connect (msg, "disconnected", G_CALLBACK (report_disconnected_cb), report);
+  if (!pool_push (front, &front->server->reports, report, msg))
+    {
+      report_free (report);
+      return;
+    }
   soup_server_message_pause (msg);
-  g_thread_pool_push (front->server->reports, report, NULL);
 }
 
 static void
@@ -2742,7 +2809,8 @@ ow_server_new (const OwServerOptions  *options,
       /* Without a memory map.  A read transaction that finds the database changed since
        * its last one drops the whole map, and the fronts' connections find it changed
        * before nearly every request: unmapping and faulting pages back in took a tenth of
-       * the server's time under load.  A verify of the whole log reads 13 % slower. */
+       * the server's time under load.  The long reads keep the map: they run on the
+       * report thread's connection. */
       if (!ow_db_exec (front->db, "PRAGMA mmap_size = 0", error))
         {
           front_free (front);
@@ -2751,7 +2819,7 @@ ow_server_new (const OwServerOptions  *options,
       front->hall = ow_hall_new (front->db, self->clock);
       front->context = g_main_context_new ();
       front->subscribers = g_ptr_array_new_with_free_func ((GDestroyNotify) subscriber_free);
-      front->connections = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+      front->connections = g_hash_table_new_full (NULL, NULL, g_object_unref, g_free);
       front->broadcast_seq = ow_audit_head_seq (front->db);
       g_queue_init (&front->answered);
       g_ptr_array_add (self->fronts, front);
@@ -2898,17 +2966,22 @@ ow_server_get_url (OwServer *self)
 void
 ow_server_stop (OwServer *self)
 {
+  GThreadPool *logins, *reports;
   gboolean running;
 
   g_return_if_fail (OW_IS_SERVER (self));
 
   running = self->writer != NULL;
 
-  /* Sign-ins already received finish and are answered. */
-  if (self->logins != NULL)
-    g_thread_pool_free (g_steal_pointer (&self->logins), FALSE, TRUE);
-  if (self->reports != NULL)
-    g_thread_pool_free (g_steal_pointer (&self->reports), FALSE, TRUE);
+  /* Sign-ins and reports already received finish and are answered; later ones get 503. */
+  g_mutex_lock (&self->lock);
+  logins = g_steal_pointer (&self->logins);
+  reports = g_steal_pointer (&self->reports);
+  g_mutex_unlock (&self->lock);
+  if (logins != NULL)
+    g_thread_pool_free (logins, FALSE, TRUE);
+  if (reports != NULL)
+    g_thread_pool_free (reports, FALSE, TRUE);
 
   /* Every queued operation still commits and is answered before the server goes. */
   if (self->writer != NULL)
