@@ -42,6 +42,7 @@
 #define FRONTS_DEFAULT_MAX 4
 #define FRONTS_MAX 16
 #define TEXT_MAX 500
+#define REPORTS_WAITING_MAX 8
 
 typedef enum
 {
@@ -1579,25 +1580,31 @@ early_cb (SoupServer        *server,
 
 /* Handlers */
 
-/* Hands @item to one of the server's worker pools, unless the server is stopping: then the
- * pool is gone or going, and the request is answered 503. */
+/* Hands @item to one of the server's worker pools, unless the server is stopping (the pool
+ * is gone or going) or @max_waiting items already wait (0: no limit); then the request is
+ * answered 503. */
 static gboolean
 pool_push (Front             *front,
            GThreadPool      **pool,
+           guint              max_waiting,
            gpointer           item,
            SoupServerMessage *msg)
 {
   OwServer *self = front->server;
-  gboolean pushed;
+  gboolean stopping, full = FALSE;
 
   g_mutex_lock (&self->lock);
-  pushed = *pool != NULL;
-  if (pushed)
+  stopping = *pool == NULL;
+  if (!stopping)
+    full = max_waiting > 0 && g_thread_pool_unprocessed (*pool) >= max_waiting;
+  if (!stopping && !full)
     g_thread_pool_push (*pool, item, NULL);
   g_mutex_unlock (&self->lock);
-  if (!pushed)
+  if (stopping)
     respond_error (msg, 503, "stopping", "the server is stopping");
-  return pushed;
+  else if (full)
+    respond_error (msg, 503, "busy", "too many reports are waiting; try again in a moment");
+  return !stopping && !full;
 }
 
 /* A sign-in, checked in the sign-in thread. */
@@ -1685,7 +1692,7 @@ handle_login (Front             *front,
   login->window = g_strdup (window);
   login->actor = g_strconcat ("staff:", staff, NULL);
   login->terminal = request_terminal (msg);
-  if (!pool_push (front, &front->server->logins, login, msg))
+  if (!pool_push (front, &front->server->logins, 0, login, msg))
     {
       login_free (login);
       return;
@@ -2041,7 +2048,7 @@ report_submit (Front             *front,
   report->from = g_strdup (from);
   report->to = g_strdup (to);
   report->disconnected_id = g_signal_connect (msg, "disconnected", G_CALLBACK (report_disconnected_cb), report);
-  if (!pool_push (front, &front->server->reports, report, msg))
+  if (!pool_push (front, &front->server->reports, REPORTS_WAITING_MAX, report, msg))
     {
       report_free (report);
       return;
