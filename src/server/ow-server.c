@@ -236,6 +236,31 @@ static void broadcast (Front *front);
 /* Responses */
 
 static void
+uncork_cb (SoupServerMessage *msg)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+
+  /* A closed GSocket keeps its old descriptor number, which may belong to another file. */
+  if (socket != NULL && !g_socket_is_closed (socket))
+    g_socket_set_option (socket, IPPROTO_TCP, TCP_CORK, 0, NULL);
+}
+
+/* libsoup writes a response's headers and its body with two system calls, which went out as
+ * two TCP segments (the sockets have TCP_NODELAY) and woke the client twice.  Corked until
+ * the message is finished, they leave as one. */
+static void
+cork_response (SoupServerMessage *msg)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+
+  if (socket == NULL || g_object_get_data (G_OBJECT (msg), "ow-corked") != NULL)
+    return;
+  g_object_set_data (G_OBJECT (msg), "ow-corked", GINT_TO_POINTER (TRUE));
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_CORK, 1, NULL);
+  g_signal_connect (msg, "finished", G_CALLBACK (uncork_cb), NULL);
+}
+
+static void
 respond_json (SoupServerMessage *msg,
               guint              status,
               JsonNode          *node)
@@ -249,6 +274,7 @@ respond_json (SoupServerMessage *msg,
   soup_server_message_set_status (msg, status, NULL);
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Cache-Control", "no-store");
   soup_server_message_set_response (msg, "application/json; charset=utf-8", SOUP_MEMORY_TAKE, data, length);
+  cork_response (msg);
 }
 
 static void
@@ -300,6 +326,7 @@ respond_html (SoupServerMessage *msg,
   soup_server_message_set_status (msg, status, NULL);
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Cache-Control", "no-store");
   soup_server_message_set_response (msg, "text/html; charset=utf-8", SOUP_MEMORY_TAKE, html, strlen (html));
+  cork_response (msg);
 }
 
 /* Maps a core error to an HTTP status and the error codes of the CLI contract. */
