@@ -5,6 +5,7 @@
 #include "ow-test-server.h"
 
 #include <sodium.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 /* The hall server, black box: the real binary, a real database, real sockets. */
@@ -1662,6 +1663,63 @@ test_abandoned_connections (void)
   }
 }
 
+static void
+lower_descriptor_limit (gpointer data)
+{
+  struct rlimit limit;
+
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0)
+    {
+      limit.rlim_cur = MIN (limit.rlim_max, 256);
+      setrlimit (RLIMIT_NOFILE, &limit);
+    }
+}
+
+/* Started with a soft limit of 256 open files, the server raises it to the hard limit. */
+static void
+test_descriptor_limit (void)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocess) server = NULL;
+  g_autoptr(GDataInputStream) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *limits_path = NULL;
+  g_autofree char *limits = NULL;
+  struct rlimit own;
+  const char *row;
+  guint64 soft, hard;
+
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &own), ==, 0);
+  if (own.rlim_max <= 256)
+    {
+      g_test_skip ("the hard limit of open files is 256 or less here");
+      return;
+    }
+  g_subprocess_launcher_set_child_setup (launcher, lower_descriptor_limit, NULL, NULL);
+  server = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("ONEWINDOW_SERVER"), "--db", hall->db,
+                                        "--listen", "127.0.0.1:0", NULL);
+  g_assert_no_error (error);
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server));
+  line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+
+  limits_path = g_strdup_printf ("/proc/%s/limits", g_subprocess_get_identifier (server));
+  g_assert_true (g_file_get_contents (limits_path, &limits, NULL, NULL));
+  row = strstr (limits, "Max open files");
+  g_assert_nonnull (row);
+  g_assert_cmpint (sscanf (row + strlen ("Max open files"), " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, &soft, &hard),
+                   ==, 2);
+  g_assert_cmpuint (soft, ==, hard);
+  g_assert_cmpuint (soft, >, 256);
+
+  g_subprocess_send_signal (server, SIGTERM);
+  g_subprocess_wait_check (server, NULL, &error);
+  g_assert_no_error (error);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1689,6 +1747,7 @@ main (int    argc,
   g_test_add_func ("/ow/server/events-across-threads", test_events_across_threads);
   g_test_add_func ("/ow/server/concurrent-calls", test_concurrent_calls);
   g_test_add_func ("/ow/server/abandoned-connections", test_abandoned_connections);
+  g_test_add_func ("/ow/server/descriptor-limit", test_descriptor_limit);
   g_test_add_func ("/ow/server/kill9", test_kill9);
 
   status = g_test_run ();

@@ -4,11 +4,13 @@
 #include "ow-server.h"
 #include "ow-server-private.h"
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 
 static gboolean
 quit_cb (gpointer data)
@@ -24,6 +26,22 @@ setup_locale (void)
 {
   ow_i18n_init ();
   ow_server_init_language ();
+}
+
+/* Every client connection holds a descriptor, and a big hall (counters, kiosks, boards, and
+ * phones on the status page) can pass the usual soft limit of 1,024.  GLib waits with
+ * poll (), which has no such bound, so the soft limit goes up to the hard one. */
+static void
+raise_descriptor_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max)
+    {
+      limit.rlim_cur = limit.rlim_max;
+      if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+        g_warning ("cannot raise the limit of open files: %s", g_strerror (errno));
+    }
 }
 
 int
@@ -54,6 +72,7 @@ main (int    argc,
   };
 
   setup_locale ();
+  raise_descriptor_limit ();
   signal (SIGPIPE, SIG_IGN);
 
   context = g_option_context_new ("- OneWindow hall server");
