@@ -136,13 +136,13 @@ issue (HallFixture *fixture,
 
 /* Runs a window action that must succeed; returns the ticket's number, or NULL for none. */
 static inline char *
-act (HallFixture         *fixture,
-     const char          *window,
-     OwWindowAction       action,
-     const OwWindowArgs  *args)
+act_on (OwHall              *hall,
+        const char          *window,
+        OwWindowAction       action,
+        const OwWindowArgs  *args)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonObject) result = ow_hall_window_act (fixture->hall, NULL, window, action, args, &error);
+  g_autoptr(JsonObject) result = ow_hall_window_act (hall, NULL, window, action, args, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (result);
@@ -150,6 +150,15 @@ act (HallFixture         *fixture,
   if (json_object_get_null_member (result, "ticket"))
     return NULL;
   return g_strdup (json_object_get_string_member (json_object_get_object_member (result, "ticket"), "number"));
+}
+
+static inline char *
+act (HallFixture         *fixture,
+     const char          *window,
+     OwWindowAction       action,
+     const OwWindowArgs  *args)
+{
+  return act_on (fixture->hall, window, action, args);
 }
 
 static inline JsonObject *

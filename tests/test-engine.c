@@ -1185,18 +1185,6 @@ query_int64 (OwDb       *db,
   return sqlite3_column_int64 (stmt, 0);
 }
 
-static void
-act_ok (OwHall         *hall,
-        const char     *window,
-        OwWindowAction  action)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonObject) result = ow_hall_window_act (hall, NULL, window, action, NULL, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (result);
-}
-
 /* Tickets open while a hall upgrades to schema 7 (the ticket's link to its visit) carry on:
  * each still has exactly its one open visit, the one it points at, and the visits that had
  * ended stay as they were. */
@@ -1214,15 +1202,11 @@ test_visit_link_upgrade (HallFixture   *fixture,
   gint64 ended_sum;
 
   for (int i = 0; i < 3; i++)
-    {
-      g_autoptr(JsonObject) ticket = ow_hall_issue_ticket (fixture->hall, NULL, "biz", FALSE, NULL, &error);
-
-      g_assert_no_error (error);
-    }
-  act_ok (fixture->hall, "w1", OW_WINDOW_CALL);
-  act_ok (fixture->hall, "w1", OW_WINDOW_COMPLETE);   /* A001 waits at acceptance */
-  act_ok (fixture->hall, "w2", OW_WINDOW_CALL);       /* and is called there */
-  act_ok (fixture->hall, "w1", OW_WINDOW_CALL);       /* A002 is called at pre-review */
+    g_free (issue (fixture, "biz", FALSE));
+  g_free (act (fixture, "w1", OW_WINDOW_CALL, NULL));
+  g_free (act (fixture, "w1", OW_WINDOW_COMPLETE, NULL));   /* A001 waits at acceptance */
+  g_free (act (fixture, "w2", OW_WINDOW_CALL, NULL));       /* and is called there */
+  g_free (act (fixture, "w1", OW_WINDOW_CALL, NULL));       /* A002 is called at pre-review */
   ended_before = query_int64 (fixture->db, ended_sql);
   ended_sum = query_int64 (fixture->db, ended_sum_sql);
   g_assert_cmpint (ended_before, ==, 1);
@@ -1244,9 +1228,9 @@ test_visit_link_upgrade (HallFixture   *fixture,
 
   hall = ow_hall_new (upgraded, fixture->clock);
   ow_clock_advance (fixture->clock, 60 * G_USEC_PER_SEC);
-  act_ok (hall, "w2", OW_WINDOW_COMPLETE);   /* A001 moves on to the fee */
-  act_ok (hall, "w1", OW_WINDOW_COMPLETE);   /* A002 to acceptance */
-  act_ok (hall, "w1", OW_WINDOW_CALL);       /* A003 is called */
+  g_free (act_on (hall, "w2", OW_WINDOW_COMPLETE, NULL));   /* A001 moves on to the fee */
+  g_free (act_on (hall, "w1", OW_WINDOW_COMPLETE, NULL));   /* A002 to acceptance */
+  g_free (act_on (hall, "w1", OW_WINDOW_CALL, NULL));       /* A003 is called */
 
   /* Every visit that had ended is untouched; the two steps just finished ended theirs. */
   g_assert_cmpint (query_int64 (upgraded, ended_sql), ==, ended_before + 2);
