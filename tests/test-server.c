@@ -1668,7 +1668,7 @@ lower_descriptor_limit (gpointer data)
 {
   struct rlimit limit;
 
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  die_with_parent (data);
   if (getrlimit (RLIMIT_NOFILE, &limit) == 0)
     {
       limit.rlim_cur = MIN (limit.rlim_max, 256);

@@ -253,9 +253,8 @@ cork_response (SoupServerMessage *msg)
 {
   GSocket *socket = soup_server_message_get_socket (msg);
 
-  if (socket == NULL || g_object_get_data (G_OBJECT (msg), "ow-corked") != NULL)
+  if (socket == NULL)
     return;
-  g_object_set_data (G_OBJECT (msg), "ow-corked", GINT_TO_POINTER (TRUE));
   g_socket_set_option (socket, IPPROTO_TCP, TCP_CORK, 1, NULL);
   g_signal_connect (msg, "finished", G_CALLBACK (uncork_cb), NULL);
 }
