@@ -103,13 +103,15 @@ main (int    argc,
       return 1;
     }
 
-  /* Tests and scripts read the port from this line when they asked for port 0. */
-  printf ("listening on %s\n", ow_server_get_url (server));
-  fflush (stdout);
-
+  /* Before the line below: whoever reads it may stop the server at once, and must get a
+   * clean stop, not the default action of the signal. */
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, quit_cb, loop);
   g_unix_signal_add (SIGINT, quit_cb, loop);
+
+  /* Tests and scripts read the port from this line when they asked for port 0. */
+  printf ("listening on %s\n", ow_server_get_url (server));
+  fflush (stdout);
   g_main_loop_run (loop);
 
   g_message ("stopping");
