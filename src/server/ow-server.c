@@ -35,6 +35,7 @@
 #define JSON_DEPTH_MAX 32
 #define BATCH_MAX 512
 #define FEED_CHUNK 256
+#define FEED_KEPT 1024
 #define AUDIT_LIMIT_MAX 1000
 #define KEEPALIVE_DEFAULT_S 20
 #define POLL_INTERVAL_MS 1000
@@ -105,10 +106,18 @@ struct _Op
   char              *deadline;   /* complete: when promised documents are due (容缺受理) */
 
   guint              status;
-  JsonNode          *result;
+  GBytes            *result;     /* the JSON answer, rendered by the writer */
   GError            *error;
   gint64             queued_at;
 };
+
+/* An event of the log as each kind of subscriber is shown it, rendered once by the writer
+ * for all fronts. */
+typedef struct
+{
+  gint64  seq;
+  GBytes *text[N_FILTERS];   /* NULL: nobody of that kind was listening */
+} FeedEntry;
 
 typedef struct
 {
@@ -134,6 +143,7 @@ struct _Front
 
   GPtrArray    *subscribers;    /* Subscriber * */
   gint64        broadcast_seq;  /* the newest event handed to live subscribers */
+  guint         outside_seen;   /* the server's outside_writes when last broadcast */
   GSource      *catchup_source;
   GSource      *poll_source;
   GHashTable   *connections;    /* GSocket * -> Peer *: requests in progress on it */
@@ -192,6 +202,14 @@ struct _OwServer
   TimeRing     whole;          /* ms from a write's headers to its answer written */
   guint64      batches;
   guint64      batched_ops;
+  guint        outside_writes; /* commits of events by others than the writer, counted */
+
+  /* The newest events, rendered by the writer after each commit (see feed_render ()). */
+  GMutex       feed_lock;      /* guards the two members after it */
+  FeedEntry    feed[FEED_KEPT]; /* by seq % FEED_KEPT */
+  gint64       feed_seq;       /* the newest event in feed */
+  gint64       feed_read_seq;  /* the writer's: the newest event it has read */
+  gint         listening[N_FILTERS]; /* atomic: subscribers of each kind */
 };
 
 G_DEFINE_FINAL_TYPE (OwServer, ow_server, G_TYPE_OBJECT)
@@ -231,7 +249,9 @@ time_ring_report (TimeRing   *ring,
              g_array_index (ring->ms, double, ring->ms->len * 99 / 100));
   g_array_set_size (ring->ms, 0);
 }
-static void broadcast (Front *front);
+static void broadcast (Front    *front,
+                       gboolean  check_log);
+static void feed_render (OwServer *self);
 
 /* Responses */
 
@@ -259,10 +279,8 @@ cork_response (SoupServerMessage *msg)
   g_signal_connect (msg, "finished", G_CALLBACK (uncork_cb), NULL);
 }
 
-static void
-respond_json (SoupServerMessage *msg,
-              guint              status,
-              JsonNode          *node)
+static GBytes *
+json_to_bytes (JsonNode *node)
 {
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   gsize length = 0;
@@ -270,10 +288,31 @@ respond_json (SoupServerMessage *msg,
 
   json_generator_set_root (generator, node);
   data = json_generator_to_data (generator, &length);
+  return g_bytes_new_take (data, length);
+}
+
+static void
+respond_bytes (SoupServerMessage *msg,
+               guint              status,
+               GBytes            *json)
+{
   soup_server_message_set_status (msg, status, NULL);
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Cache-Control", "no-store");
-  soup_server_message_set_response (msg, "application/json; charset=utf-8", SOUP_MEMORY_TAKE, data, length);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Content-Type",
+                                "application/json; charset=utf-8");
+  soup_message_body_truncate (soup_server_message_get_response_body (msg));
+  soup_message_body_append_bytes (soup_server_message_get_response_body (msg), json);
   cork_response (msg);
+}
+
+static void
+respond_json (SoupServerMessage *msg,
+              guint              status,
+              JsonNode          *node)
+{
+  g_autoptr(GBytes) json = json_to_bytes (node);
+
+  respond_bytes (msg, status, json);
 }
 
 static void
@@ -729,7 +768,7 @@ op_free (Op *op)
   g_free (op->note);
   g_free (op->owner);
   g_free (op->deadline);
-  g_clear_pointer (&op->result, json_node_unref);
+  g_clear_pointer (&op->result, g_bytes_unref);
   g_clear_error (&op->error);
   g_free (op);
 }
@@ -994,7 +1033,7 @@ op_respond (Op *op)
       soup_server_message_set_redirect (op->msg, 303, op->redirect);
     }
   else if (op->result != NULL)
-    respond_json (op->msg, op->status, op->result);
+    respond_bytes (op->msg, op->status, op->result);
   else
     respond_gerror (op->msg, op->error);
   soup_server_message_unpause (op->msg);
@@ -1004,7 +1043,7 @@ static void
 op_fail_rolled_back (Op           *op,
                      const GError *cause)
 {
-  g_clear_pointer (&op->result, json_node_unref);
+  g_clear_pointer (&op->result, g_bytes_unref);
   g_clear_error (&op->error);
   g_set_error (&op->error, OW_DB_ERROR, OW_DB_ERROR_BUSY,
                "the database could not commit this; nothing was changed: %s",
@@ -1018,6 +1057,7 @@ run_batch (OwServer  *self,
            GPtrArray *batch)
 {
   g_autoptr(GError) error = NULL;
+  JsonNode *result;
   gboolean outer;
   guint first = 0;
 
@@ -1048,8 +1088,13 @@ run_batch (OwServer  *self,
               outer = FALSE;
             }
         }
-      op->result = op->func (self, op, &op->status, &op->error);
-      g_assert (op->result != NULL || op->error != NULL);
+      result = op->func (self, op, &op->status, &op->error);
+      g_assert (result != NULL || op->error != NULL);
+      /* Rendered here, where the answer was just built and sits in this core's cache: on a
+       * front's thread the same took eight times as long. */
+      if (result != NULL)
+        op->result = json_to_bytes (result);
+      g_clear_pointer (&result, json_node_unref);
     }
 
   if (outer)
@@ -1089,9 +1134,12 @@ wake_fronts_locked (OwServer *self)
     }
 }
 
+/* After a commit outside the writer (a sign-in, a new staff member): the fronts look for its
+ * events in the log themselves. */
 static void
 wake_fronts (OwServer *self)
 {
+  g_atomic_int_inc (&self->outside_writes);
   g_mutex_lock (&self->lock);
   wake_fronts_locked (self);
   g_mutex_unlock (&self->lock);
@@ -1122,6 +1170,7 @@ writer_main (gpointer data)
       g_mutex_unlock (&self->lock);
 
       run_batch (self, batch);
+      feed_render (self);
 
       /* Durable now: each front answers its own, then tells its subscribers. */
       done = g_get_monotonic_time ();
@@ -1167,7 +1216,7 @@ front_wake_cb (gpointer data)
       g_mutex_unlock (&self->lock);
       op_free (op);
     }
-  broadcast (front);
+  broadcast (front, FALSE);
   return G_SOURCE_REMOVE;
 }
 
@@ -1316,25 +1365,45 @@ cork_subscribers (Front    *front,
     }
 }
 
-/* Hands every event after broadcast_seq to the subscribers that are up to date.  The others
- * catch up from the database in order, so each sees every event once, in sequence. */
-static void
-broadcast (Front *front)
+static GBytes *
+event_bytes (JsonObject *event,
+             Filter      filter)
 {
-  gint64 head = ow_audit_head_seq (front->db);
-  gboolean corked = FALSE;
+  char *text = event_text (event, filter);
 
-  if (front->broadcast_seq + 1 < head)
-    {
-      cork_subscribers (front, TRUE);
-      corked = TRUE;
-    }
-  while (front->broadcast_seq < head)
+  return g_bytes_new_take (text, strlen (text));
+}
+
+static void
+feed_entry_clear (FeedEntry *entry)
+{
+  for (guint f = 0; f < N_FILTERS; f++)
+    g_clear_pointer (&entry->text[f], g_bytes_unref);
+  entry->seq = 0;
+}
+
+/* On the writer thread, after each batch: renders the events committed since the last time,
+ * once for every front and only for the kinds of subscriber listening, so the fronts need not
+ * each read the log and render them again.  What is not in the feed (a kind that started
+ * listening meanwhile, a front far behind) the fronts read from the log themselves. */
+static void
+feed_render (OwServer *self)
+{
+  g_autoptr(GArray) rendered = g_array_new (FALSE, TRUE, sizeof (FeedEntry));
+  gboolean wanted[N_FILTERS];
+  gboolean any = FALSE;
+  gint64 head;
+
+  for (guint f = 0; f < N_FILTERS; f++)
+    any |= wanted[f] = g_atomic_int_get (&self->listening[f]) > 0;
+  head = ow_audit_head_seq (self->writer_db);
+  self->feed_read_seq = any ? MAX (self->feed_read_seq, head - FEED_KEPT) : head;
+  while (self->feed_read_seq < head)
     {
       g_autoptr(JsonArray) events = NULL;
       g_autoptr(GError) error = NULL;
 
-      events = ow_feed_read (front->db, front->broadcast_seq, FEED_CHUNK, &error);
+      events = ow_feed_read (self->writer_db, self->feed_read_seq, FEED_CHUNK, &error);
       if (events == NULL)
         {
           g_warning ("cannot read the audit log: %s", error->message);
@@ -1345,24 +1414,171 @@ broadcast (Front *front)
       for (guint i = 0; i < json_array_get_length (events); i++)
         {
           JsonObject *event = json_array_get_object_element (events, i);
-          gint64 seq = json_object_get_int_member (event, "seq");
-          char *texts[N_FILTERS] = { NULL };
+          FeedEntry entry = { json_object_get_int_member (event, "seq"), { NULL } };
 
-          for (guint j = 0; j < front->subscribers->len; j++)
-            {
-              Subscriber *sub = g_ptr_array_index (front->subscribers, j);
-
-              if (sub->next_seq != seq || !subscriber_open (sub))
-                continue;
-              if (texts[sub->filter] == NULL)
-                texts[sub->filter] = event_text (event, sub->filter);
-              soup_websocket_connection_send_text (sub->conn, texts[sub->filter]);
-              sub->next_seq = seq + 1;
-            }
           for (guint f = 0; f < N_FILTERS; f++)
-            g_free (texts[f]);
-          front->broadcast_seq = seq;
+            if (wanted[f])
+              entry.text[f] = event_bytes (event, f);
+          g_array_append_val (rendered, entry);
+          self->feed_read_seq = entry.seq;
         }
+    }
+
+  g_mutex_lock (&self->feed_lock);
+  for (guint i = 0; i < rendered->len; i++)
+    {
+      FeedEntry *entry = &g_array_index (rendered, FeedEntry, i);
+      FeedEntry *slot = &self->feed[entry->seq % FEED_KEPT];
+
+      feed_entry_clear (slot);
+      *slot = *entry;
+    }
+  self->feed_seq = MAX (self->feed_seq, head);
+  g_mutex_unlock (&self->feed_lock);
+}
+
+/* Copies, with references, the feed's entries from @from to @to, as many as it holds in a row
+ * (at most @max). */
+static guint
+feed_take (OwServer  *self,
+           gint64     from,
+           gint64     to,
+           FeedEntry *out,
+           guint      max)
+{
+  guint n = 0;
+
+  g_mutex_lock (&self->feed_lock);
+  for (gint64 seq = from; seq <= to && n < max; seq++, n++)
+    {
+      FeedEntry *entry = &self->feed[seq % FEED_KEPT];
+
+      if (entry->seq != seq)
+        break;
+      out[n].seq = seq;
+      for (guint f = 0; f < N_FILTERS; f++)
+        out[n].text[f] = entry->text[f] != NULL ? g_bytes_ref (entry->text[f]) : NULL;
+    }
+  g_mutex_unlock (&self->feed_lock);
+  return n;
+}
+
+/* Sends event @seq, the next one, to the live subscribers, each in the text for its kind:
+ * from @texts, where missing ones are rendered from @event.  Without @event and with a text
+ * missing, sends nothing and returns FALSE. */
+static gboolean
+send_event (Front      *front,
+            gint64      seq,
+            GBytes     *texts[N_FILTERS],
+            JsonObject *event)
+{
+  for (guint j = 0; j < front->subscribers->len; j++)
+    {
+      Subscriber *sub = g_ptr_array_index (front->subscribers, j);
+
+      if (sub->next_seq != seq || !subscriber_open (sub) || texts[sub->filter] != NULL)
+        continue;
+      if (event == NULL)
+        return FALSE;
+      texts[sub->filter] = event_bytes (event, sub->filter);
+    }
+  for (guint j = 0; j < front->subscribers->len; j++)
+    {
+      Subscriber *sub = g_ptr_array_index (front->subscribers, j);
+
+      if (sub->next_seq != seq || !subscriber_open (sub))
+        continue;
+      soup_websocket_connection_send_message (sub->conn, SOUP_WEBSOCKET_DATA_TEXT, texts[sub->filter]);
+      sub->next_seq = seq + 1;
+    }
+  front->broadcast_seq = seq;
+  return TRUE;
+}
+
+/* Sends the next events, up to a chunk, read from the log.  FALSE if there were none. */
+static gboolean
+broadcast_from_log (Front *front)
+{
+  g_autoptr(JsonArray) events = NULL;
+  g_autoptr(GError) error = NULL;
+
+  events = ow_feed_read (front->db, front->broadcast_seq, FEED_CHUNK, &error);
+  if (events == NULL)
+    {
+      g_warning ("cannot read the audit log: %s", error->message);
+      return FALSE;
+    }
+  for (guint i = 0; i < json_array_get_length (events); i++)
+    {
+      JsonObject *event = json_array_get_object_element (events, i);
+      GBytes *texts[N_FILTERS] = { NULL };
+
+      send_event (front, json_object_get_int_member (event, "seq"), texts, event);
+      for (guint f = 0; f < N_FILTERS; f++)
+        g_clear_pointer (&texts[f], g_bytes_unref);
+    }
+  return json_array_get_length (events) > 0;
+}
+
+static gboolean
+has_live_subscriber (Front *front)
+{
+  for (guint j = 0; j < front->subscribers->len; j++)
+    {
+      Subscriber *sub = g_ptr_array_index (front->subscribers, j);
+
+      if (sub->next_seq == front->broadcast_seq + 1 && subscriber_open (sub))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Hands every event after broadcast_seq to the subscribers that are up to date, from the
+ * writer's feed, or else from the log.  The others catch up from the log in order, so each
+ * sees every event once, in sequence.  The feed knows the writer's commits; @check_log also
+ * looks in the log for events committed elsewhere (another process, the sign-in thread). */
+static void
+broadcast (Front    *front,
+           gboolean  check_log)
+{
+  OwServer *self = front->server;
+  guint outside = (guint) g_atomic_int_get (&self->outside_writes);
+  gboolean corked = FALSE;
+  gint64 head;
+
+  g_mutex_lock (&self->feed_lock);
+  head = self->feed_seq;
+  g_mutex_unlock (&self->feed_lock);
+  if (check_log || outside != front->outside_seen)
+    {
+      front->outside_seen = outside;
+      head = MAX (head, ow_audit_head_seq (front->db));
+    }
+  if (!has_live_subscriber (front))
+    {
+      front->broadcast_seq = MAX (front->broadcast_seq, head);
+      return;
+    }
+
+  if (front->broadcast_seq + 1 < head)
+    {
+      cork_subscribers (front, TRUE);
+      corked = TRUE;
+    }
+  while (front->broadcast_seq < head)
+    {
+      FeedEntry taken[64];
+      guint n = feed_take (self, front->broadcast_seq + 1, head, taken, G_N_ELEMENTS (taken));
+      guint sent = 0;
+
+      while (sent < n && send_event (front, taken[sent].seq, taken[sent].text, NULL))
+        sent++;
+      for (guint i = 0; i < n; i++)
+        feed_entry_clear (&taken[i]);
+      if (n > 0 && sent == n)
+        continue;
+      if (!broadcast_from_log (front))
+        break;
     }
   if (corked)
     cork_subscribers (front, FALSE);
@@ -1474,7 +1690,7 @@ static gboolean
 poll_cb (gpointer data)
 {
   /* Other processes (the CLI) may append to the log too. */
-  broadcast (data);
+  broadcast (data, TRUE);
   close_abandoned_connections (data);
   return G_SOURCE_CONTINUE;
 }
@@ -1489,6 +1705,7 @@ subscriber_closed_cb (SoupWebsocketConnection *conn,
 static void
 subscriber_free (Subscriber *sub)
 {
+  g_atomic_int_dec_and_test (&sub->front->server->listening[sub->filter]);
   g_signal_handlers_disconnect_by_data (sub->conn, sub);
   g_clear_object (&sub->conn);
   g_clear_object (&sub->socket);
@@ -1511,7 +1728,7 @@ websocket_cb (SoupServer              *server,
 
   g_return_if_fail (identity != NULL && since != NULL);
 
-  broadcast (front);
+  broadcast (front, TRUE);
 
   role = role_of (identity);
   sub = g_new0 (Subscriber, 1);
@@ -1522,6 +1739,7 @@ websocket_cb (SoupServer              *server,
   sub->filter = (role & (ROLE_SUPERVISOR | ROLE_ADMIN)) ? FILTER_FULL
                 : (role & ROLE_COUNTER) ? FILTER_STAFF : FILTER_PUBLIC;
   sub->next_seq = *since + 1;
+  g_atomic_int_inc (&self->listening[sub->filter]);
   soup_websocket_connection_set_keepalive_interval (conn, self->keepalive_s);
   soup_websocket_connection_set_max_incoming_payload_size (conn, 4096);
   g_signal_connect (conn, "closed", G_CALLBACK (subscriber_closed_cb), sub);
@@ -2748,7 +2966,10 @@ ow_server_finalize (GObject *object)
   g_clear_pointer (&self->answered.ms, g_array_unref);
   g_clear_pointer (&self->read.ms, g_array_unref);
   g_clear_pointer (&self->whole.ms, g_array_unref);
+  for (guint i = 0; i < FEED_KEPT; i++)
+    feed_entry_clear (&self->feed[i]);
   g_mutex_clear (&self->lock);
+  g_mutex_clear (&self->feed_lock);
   g_cond_clear (&self->wake);
   g_cond_clear (&self->idle);
   g_free (self->db_path);
@@ -2770,6 +2991,7 @@ static void
 ow_server_init (OwServer *self)
 {
   g_mutex_init (&self->lock);
+  g_mutex_init (&self->feed_lock);
   g_cond_init (&self->wake);
   g_cond_init (&self->idle);
   g_queue_init (&self->pending);
@@ -2807,6 +3029,7 @@ ow_server_new (const OwServerOptions  *options,
   if (self->writer_db == NULL)
     return NULL;
   self->writer_hall = ow_hall_new (self->writer_db, self->clock);
+  self->feed_seq = self->feed_read_seq = ow_audit_head_seq (self->writer_db);
   self->login_db = ow_db_open (options->db_path, error);
   if (self->login_db == NULL)
     return NULL;
