@@ -817,9 +817,19 @@ refusal_message (void)
                                                          "message"));
 }
 
-/* A hall whose server speaks Chinese: the API's messages stay Chinese after a citizen's phone
- * asked for the page in English (pages switch the process's language only while they are
- * rendered). */
+/* The server's own refusal, before the engine sees the request. */
+static const char *
+bad_request_message (void)
+{
+  g_autoptr(JsonObject) refused = test_http (hall, "POST", "/api/v1/tickets", hall->kiosk, "{}", 400);
+
+  return g_intern_string (json_object_get_string_member (json_object_get_object_member (refused, "error"),
+                                                         "message"));
+}
+
+/* A hall whose server speaks Chinese: the API's messages, the engine's and the server's own,
+ * are Chinese, and stay so after a citizen's phone asked for the page in English (pages
+ * switch the process's language only while they are rendered). */
 static void
 test_server_language (void)
 {
@@ -834,14 +844,17 @@ test_server_language (void)
   token = issue_token (hall, "property-reg", NULL);
   path = g_strdup_printf ("/t/%s", token);
   g_assert_cmpstr (refusal_message (), ==, "没有事项“nope”");
+  g_assert_cmpstr (bad_request_message (), ==, "缺少“service”");
   en = get_page (path, "en", 200);
   g_assert_nonnull (strstr (en, "lang=\"en\""));
   g_assert_cmpstr (refusal_message (), ==, "没有事项“nope”");
+  g_assert_cmpstr (bad_request_message (), ==, "缺少“service”");
 
   test_hall_stop_server (hall, SIGTERM);
   hall->language = NULL;
   test_hall_start_server (hall);
   g_assert_cmpstr (refusal_message (), ==, "no service 'nope'");
+  g_assert_cmpstr (bad_request_message (), ==, "'service' is missing");
 }
 
 /* The event stream */

@@ -489,7 +489,7 @@ authorize (Front              *front,
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "WWW-Authenticate", "Bearer");
-      respond_error (msg, 401, "unauthorized", "this needs a token: Authorization: Bearer TOKEN");
+      respond_error (msg, 401, "unauthorized", _("this needs a token: Authorization: Bearer TOKEN"));
       return FALSE;
     }
   identity = ow_auth_lookup (front->hall, header + 7, &error);
@@ -505,7 +505,7 @@ authorize (Front              *front,
     }
   if ((role_of (identity) & allowed) == 0)
     {
-      respond_errorf (msg, 403, "forbidden", "a %s may not do this", identity->role);
+      respond_errorf (msg, 403, "forbidden", _("a %s may not do this"), identity->role);
       return FALSE;
     }
   *out_identity = g_steal_pointer (&identity);
@@ -561,31 +561,31 @@ parse_body (SoupServerMessage *msg,
   data = g_bytes_get_data (bytes, &length);
   if (length > BODY_MAX)
     {
-      respond_errorf (msg, 413, "too_large", "a request body is at most %d bytes", BODY_MAX);
+      respond_errorf (msg, 413, "too_large", _("a request body is at most %d bytes"), BODY_MAX);
       return NULL;
     }
   if (length == 0 && !required)
     return json_object_new ();
   if (!g_utf8_validate_len (data, length, NULL))
     {
-      respond_error (msg, 400, "bad_json", "the body is not valid UTF-8");
+      respond_error (msg, 400, "bad_json", _("the body is not valid UTF-8"));
       return NULL;
     }
   if (!json_depth_ok (data, length))
     {
-      respond_errorf (msg, 400, "bad_json", "the body nests deeper than %d levels", JSON_DEPTH_MAX);
+      respond_errorf (msg, 400, "bad_json", _("the body nests deeper than %d levels"), JSON_DEPTH_MAX);
       return NULL;
     }
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, data, length, &error))
     {
-      respond_errorf (msg, 400, "bad_json", "the body is not JSON: %s", error->message);
+      respond_errorf (msg, 400, "bad_json", _("the body is not JSON: %s"), error->message);
       return NULL;
     }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      respond_error (msg, 400, "bad_json", "the body must be a JSON object");
+      respond_error (msg, 400, "bad_json", _("the body must be a JSON object"));
       return NULL;
     }
   return json_object_ref (json_node_get_object (root));
@@ -607,23 +607,23 @@ member_string (SoupServerMessage  *msg,
     {
       if (!required)
         return TRUE;
-      respond_errorf (msg, 400, "invalid", "'%s' is missing", name);
+      respond_errorf (msg, 400, "invalid", _("'%s' is missing"), name);
       return FALSE;
     }
   if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
     {
-      respond_errorf (msg, 400, "invalid", "'%s' must be a string", name);
+      respond_errorf (msg, 400, "invalid", _("'%s' must be a string"), name);
       return FALSE;
     }
   *out = json_node_get_string (node);
   if (g_utf8_strlen (*out, -1) > (glong) max_chars)
     {
-      respond_errorf (msg, 400, "invalid", "'%s' is longer than %" G_GSIZE_FORMAT " characters", name, max_chars);
+      respond_errorf (msg, 400, "invalid", _("'%s' is longer than %lu characters"), name, (unsigned long) max_chars);
       return FALSE;
     }
   if (required && **out == '\0')
     {
-      respond_errorf (msg, 400, "invalid", "'%s' is empty", name);
+      respond_errorf (msg, 400, "invalid", _("'%s' is empty"), name);
       return FALSE;
     }
   return TRUE;
@@ -642,7 +642,7 @@ member_boolean (SoupServerMessage *msg,
     return TRUE;
   if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
     {
-      respond_errorf (msg, 400, "invalid", "'%s' must be true or false", name);
+      respond_errorf (msg, 400, "invalid", _("'%s' must be true or false"), name);
       return FALSE;
     }
   *out = json_node_get_boolean (node);
@@ -662,8 +662,8 @@ member_int (SoupServerMessage *msg,
   if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64 ||
       json_node_get_int (node) < min || json_node_get_int (node) > max)
     {
-      respond_errorf (msg, 400, "invalid", "'%s' must be a whole number from %" G_GINT64_FORMAT
-                      " to %" G_GINT64_FORMAT, name, min, max);
+      respond_errorf (msg, 400, "invalid", _("'%s' must be a whole number from %lld to %lld"), name,
+                      (long long) min, (long long) max);
       return FALSE;
     }
   *out = json_node_get_int (node);
@@ -683,13 +683,13 @@ member_string_array (SoupServerMessage   *msg,
   *out = NULL;
   if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
     {
-      respond_errorf (msg, 400, "invalid", "'%s' must be an array of strings", name);
+      respond_errorf (msg, 400, "invalid", _("'%s' must be an array of strings"), name);
       return FALSE;
     }
   array = json_node_get_array (node);
   if (json_array_get_length (array) == 0 || json_array_get_length (array) > MISSING_MAX)
     {
-      respond_errorf (msg, 400, "invalid", "'%s' must list 1 to %d entries", name, MISSING_MAX);
+      respond_errorf (msg, 400, "invalid", _("'%s' must list 1 to %d entries"), name, MISSING_MAX);
       return FALSE;
     }
   for (guint i = 0; i < json_array_get_length (array); i++)
@@ -699,7 +699,7 @@ member_string_array (SoupServerMessage   *msg,
       if (!JSON_NODE_HOLDS_VALUE (element) || json_node_get_value_type (element) != G_TYPE_STRING ||
           strlen (json_node_get_string (element)) > 128)
         {
-          respond_errorf (msg, 400, "invalid", "'%s' must be an array of strings", name);
+          respond_errorf (msg, 400, "invalid", _("'%s' must be an array of strings"), name);
           return FALSE;
         }
       g_ptr_array_add (list, g_strdup (json_node_get_string (element)));
@@ -725,8 +725,8 @@ query_uint (SoupServerMessage *msg,
     return TRUE;
   if (!g_ascii_string_to_unsigned (text, 10, 0, max, out, NULL))
     {
-      respond_errorf (msg, 400, "invalid", "'%s' must be a whole number from 0 to %" G_GUINT64_FORMAT,
-                      name, max);
+      respond_errorf (msg, 400, "invalid", _("'%s' must be a whole number from 0 to %llu"),
+                      name, (unsigned long long) max);
       return FALSE;
     }
   return TRUE;
@@ -1046,8 +1046,8 @@ op_fail_rolled_back (Op           *op,
   g_clear_pointer (&op->result, g_bytes_unref);
   g_clear_error (&op->error);
   g_set_error (&op->error, OW_DB_ERROR, OW_DB_ERROR_BUSY,
-               "the database could not commit this; nothing was changed: %s",
-               cause != NULL ? cause->message : "the transaction was rolled back");
+               _("the database could not commit this; nothing was changed: %s"),
+               cause != NULL ? cause->message : _("the transaction was rolled back"));
 }
 
 /* Runs in the writer thread: the batch's operations, each in its own savepoint, then one
@@ -1775,13 +1775,13 @@ early_cb (SoupServer        *server,
 
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED)
     {
-      respond_error (msg, 411, "length_required", "send the body with a Content-Length");
+      respond_error (msg, 411, "length_required", _("send the body with a Content-Length"));
       return;
     }
   length = soup_message_headers_get_content_length (headers);
   if (length > BODY_MAX)
     {
-      respond_errorf (msg, 413, "too_large", "a request body is at most %d bytes", BODY_MAX);
+      respond_errorf (msg, 413, "too_large", _("a request body is at most %d bytes"), BODY_MAX);
       return;
     }
 
@@ -1803,8 +1803,8 @@ early_cb (SoupServer        *server,
         return;
       if ((gint64) since > head)
         {
-          respond_errorf (msg, 400, "invalid", "since=%" G_GUINT64_FORMAT " is beyond the newest event %"
-                          G_GINT64_FORMAT, since, head);
+          respond_errorf (msg, 400, "invalid", _("since=%llu is beyond the newest event %lld"),
+                          (unsigned long long) since, (long long) head);
           return;
         }
       /* Without since the stream starts after the newest event; the header tells the client
@@ -1816,7 +1816,7 @@ early_cb (SoupServer        *server,
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "OW-Since", head_text);
       if (!soup_websocket_server_check_handshake (msg, NULL, NULL, NULL, &error))
         {
-          respond_errorf (msg, 400, "websocket", "this is a WebSocket endpoint: %s", error->message);
+          respond_errorf (msg, 400, "websocket", _("this is a WebSocket endpoint: %s"), error->message);
           return;
         }
     }
@@ -1845,9 +1845,9 @@ pool_push (Front             *front,
     g_thread_pool_push (*pool, item, NULL);
   g_mutex_unlock (&self->lock);
   if (stopping)
-    respond_error (msg, 503, "stopping", "the server is stopping");
+    respond_error (msg, 503, "stopping", _("the server is stopping"));
   else if (full)
-    respond_error (msg, 503, "busy", "too many reports are waiting; try again in a moment");
+    respond_error (msg, 503, "busy", _("too many reports are waiting; try again in a moment"));
   return !stopping && !full;
 }
 
@@ -1984,16 +1984,16 @@ handle_window_action (Front             *front,
 
   if (!ow_hall_window_action_from_string (action_name, &action))
     {
-      respond_errorf (msg, 404, "not_found", "no window action '%s'", action_name);
+      respond_errorf (msg, 404, "not_found", _("no window action '%s'"), action_name);
       ow_auth_identity_free (identity);
       return;
     }
   if (g_strcmp0 (identity->window, window) != 0)
     {
       if (identity->window != NULL)
-        respond_errorf (msg, 403, "forbidden", "you are signed in at window %s, not %s", identity->window, window);
+        respond_errorf (msg, 403, "forbidden", _("you are signed in at window %s, not %s"), identity->window, window);
       else
-        respond_errorf (msg, 403, "forbidden", "sign in at window %s to act there", window);
+        respond_errorf (msg, 403, "forbidden", _("sign in at window %s to act there"), window);
       ow_auth_identity_free (identity);
       return;
     }
@@ -2059,7 +2059,7 @@ handle_followup (Front             *front,
 
   if (!g_ascii_string_to_signed (id_text, 10, 1, G_MAXINT64, &id, NULL))
     {
-      respond_errorf (msg, 404, "not_found", "no rating '%s'", id_text);
+      respond_errorf (msg, 404, "not_found", _("no rating '%s'"), id_text);
       return;
     }
   body = parse_body (msg, TRUE);
@@ -2317,7 +2317,7 @@ handle_stats (Front             *front,
 
   if ((from != NULL && !valid_day (from)) || (to != NULL && !valid_day (to)))
     {
-      respond_error (msg, 400, "invalid", "'from' and 'to' are days, YYYY-MM-DD");
+      respond_error (msg, 400, "invalid", _("'from' and 'to' are days, YYYY-MM-DD"));
       return;
     }
   if (from == NULL)
@@ -2326,7 +2326,7 @@ handle_stats (Front             *front,
     to = from;
   if (from != NULL && strcmp (from, to) > 0)
     {
-      respond_error (msg, 400, "invalid", "'from' is after 'to'");
+      respond_error (msg, 400, "invalid", _("'from' is after 'to'"));
       return;
     }
   report_submit (front, msg, FALSE, from, to);
@@ -2389,7 +2389,7 @@ may_read_window (SoupServerMessage    *msg,
 {
   if (role_of (who) != ROLE_COUNTER || g_strcmp0 (who->window, window) == 0)
     return TRUE;
-  respond_errorf (msg, 403, "forbidden", "you are signed in at window %s, not %s",
+  respond_errorf (msg, 403, "forbidden", _("you are signed in at window %s, not %s"),
                   who->window != NULL ? who->window : "-", window);
   return FALSE;
 }
@@ -2427,7 +2427,7 @@ method_is (SoupServerMessage *msg,
   *matched = TRUE;
   if (g_str_equal (soup_server_message_get_method (msg), method))
     return TRUE;
-  respond_errorf (msg, 405, "method_not_allowed", "use %s here", method);
+  respond_errorf (msg, 405, "method_not_allowed", _("use %s here"), method);
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", method);
   return FALSE;
 }
@@ -2456,7 +2456,7 @@ handler_cb (SoupServer        *server,
       while (g_hash_table_iter_next (&iter, &key, &value))
         if (!g_utf8_validate (key, -1, NULL) || !g_utf8_validate (value, -1, NULL))
           {
-            respond_error (msg, 400, "invalid", "the query is not valid UTF-8");
+            respond_error (msg, 400, "invalid", _("the query is not valid UTF-8"));
             return;
           }
     }
@@ -2464,7 +2464,7 @@ handler_cb (SoupServer        *server,
   seg = path_segments (path);
   if (seg == NULL)
     {
-      respond_error (msg, 400, "invalid", "the path is not valid UTF-8");
+      respond_error (msg, 400, "invalid", _("the path is not valid UTF-8"));
       return;
     }
   n = g_strv_length (seg);
@@ -2499,7 +2499,7 @@ handler_cb (SoupServer        *server,
 
   if (n < 3 || !g_str_equal (seg[0], "api") || !g_str_equal (seg[1], "v1"))
     {
-      respond_errorf (msg, 404, "not_found", "nothing at %s", path);
+      respond_errorf (msg, 404, "not_found", _("nothing at %s"), path);
       return;
     }
 
@@ -2745,7 +2745,7 @@ handler_cb (SoupServer        *server,
       who = identity;
       if ((from != NULL && !valid_day (from)) || (to != NULL && !valid_day (to)))
         {
-          respond_error (msg, 400, "invalid", "'from' and 'to' are days, YYYY-MM-DD");
+          respond_error (msg, 400, "invalid", _("'from' and 'to' are days, YYYY-MM-DD"));
           return;
         }
       respond_array (msg, "followups",
@@ -2831,7 +2831,7 @@ handler_cb (SoupServer        *server,
 #undef AUTH
 
   if (!matched)
-    respond_errorf (msg, 404, "not_found", "nothing at %s", path);
+    respond_errorf (msg, 404, "not_found", _("nothing at %s"), path);
 }
 
 /* Fronts */
