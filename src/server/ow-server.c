@@ -202,7 +202,8 @@ struct _OwServer
   TimeRing     whole;          /* ms from a write's headers to its answer written */
   guint64      batches;
   guint64      batched_ops;
-  guint        outside_writes; /* commits of events by others than the writer, counted */
+
+  guint        outside_writes; /* atomic: commits of events outside the writer, counted */
 
   /* The newest events, rendered by the writer after each commit (see feed_render ()). */
   GMutex       feed_lock;      /* guards the two members after it */
@@ -1705,7 +1706,7 @@ subscriber_closed_cb (SoupWebsocketConnection *conn,
 static void
 subscriber_free (Subscriber *sub)
 {
-  g_atomic_int_dec_and_test (&sub->front->server->listening[sub->filter]);
+  g_atomic_int_add (&sub->front->server->listening[sub->filter], -1);
   g_signal_handlers_disconnect_by_data (sub->conn, sub);
   g_clear_object (&sub->conn);
   g_clear_object (&sub->socket);
