@@ -19,16 +19,19 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
+#include <errno.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #define N_SERVICES 10
 #define N_WORKERS 4
+#define PINGPONG_ROUNDS 20000
 
 static int opt_windows = 200;
 static int opt_kiosks = 20;
@@ -176,6 +179,67 @@ raw_commit_rate (const char *dir)
   sqlite3_finalize (stmt);
   sqlite3_close (db);
   return n / (elapsed / (double) G_USEC_PER_SEC);
+}
+
+static int pingpong_fds[2];
+
+static gpointer
+pingpong_peer (gpointer data)
+{
+  guint64 value;
+
+  for (int i = 0; i < PINGPONG_ROUNDS; i++)
+    if (read (pingpong_fds[0], &value, sizeof value) != sizeof value ||
+        write (pingpong_fds[1], &value, sizeof value) != sizeof value)
+      break;
+  return NULL;
+}
+
+/* This machine's speed at this moment, for comparing runs: the same binaries ran a third
+ * slower in some stretches than in others on the shared development machine.  Prints the
+ * time to hash 16 MiB, the cost of a trivial system call, and a round trip between two
+ * threads that wake each other (every write crosses threads and processes several times). */
+static void
+print_machine_reference (void)
+{
+  GThread *peer;
+  gint64 woken;
+
+  static guint8 block[64 * 1024];
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  gint64 start, hashed, called;
+
+  for (gsize i = 0; i < sizeof block; i++)
+    block[i] = (guint8) (i * 7);
+  start = g_get_monotonic_time ();
+  for (int i = 0; i < 256; i++)
+    g_checksum_update (checksum, block, sizeof block);
+  g_checksum_get_string (checksum);
+  hashed = g_get_monotonic_time ();
+  for (int i = 0; i < 100000; i++)
+    getppid ();
+  called = g_get_monotonic_time ();
+
+  pingpong_fds[0] = eventfd (0, 0);
+  pingpong_fds[1] = eventfd (0, 0);
+  peer = g_thread_new ("pingpong", pingpong_peer, NULL);
+  for (int i = 0; i < PINGPONG_ROUNDS; i++)
+    {
+      guint64 value = 1;
+
+      if (write (pingpong_fds[0], &value, sizeof value) != sizeof value ||
+          read (pingpong_fds[1], &value, sizeof value) != sizeof value)
+        g_error ("eventfd: %s", g_strerror (errno));
+    }
+  woken = g_get_monotonic_time ();
+  g_thread_join (peer);
+  close (pingpong_fds[0]);
+  close (pingpong_fds[1]);
+
+  printf ("machine reference: SHA-256 of 16 MiB in %.1f ms, a system call %.2f us,"
+          " a wakeup round trip between threads %.1f us\n",
+          (hashed - start) / 1000.0, (called - hashed) / 100000.0,
+          (woken - called) / (double) PINGPONG_ROUNDS);
 }
 
 /* CPU time (user and system) a process has used, in µs, from /proc. */
@@ -738,6 +802,7 @@ main (int    argc,
   dir = g_dir_make_tmp ("ow-bench-server-XXXXXX", &error);
   if (dir == NULL)
     g_error ("%s", error->message);
+  print_machine_reference ();
   raw = raw_commit_rate (dir);
   printf ("raw durable commit rate (WAL, synchronous=FULL, %s): %.0f commits/s\n", dir, raw);
   opt_pace_ms = CLAMP (opt_pace_ms, 10, 60000);
