@@ -194,6 +194,7 @@ struct _OwServer
   GCond        idle;           /* the writer has nothing queued or running */
   GThread     *writer;
   gboolean     writer_busy;
+  gboolean     writer_waiting; /* in g_cond_wait (): only then needs a signal */
   gboolean     writer_stopping;
   GQueue       pending;        /* Op * */
   TimeRing     committed;      /* ms from queueing a write to its commit */
@@ -831,7 +832,9 @@ op_submit (Front *front,
   if (headers_at != NULL)
     time_ring_add (&self->read, (op->queued_at - *headers_at) / 1000.0);
   g_queue_push_tail (&self->pending, op);
-  g_cond_signal (&self->wake);
+  /* GLib signals with a system call even when nobody waits; under load the writer is busy. */
+  if (self->writer_waiting)
+    g_cond_signal (&self->wake);
   g_mutex_unlock (&self->lock);
 }
 
@@ -1160,7 +1163,11 @@ writer_main (gpointer data)
       gint64 done;
 
       while (g_queue_is_empty (&self->pending) && !self->writer_stopping)
-        g_cond_wait (&self->wake, &self->lock);
+        {
+          self->writer_waiting = TRUE;
+          g_cond_wait (&self->wake, &self->lock);
+          self->writer_waiting = FALSE;
+        }
       if (g_queue_is_empty (&self->pending))
         break;
 
