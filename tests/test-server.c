@@ -211,6 +211,41 @@ test_role_matrix (void)
         }
   }
 
+  /* Issuing and window actions check their token in the server's writer; a request refused
+   * before it gets there still answers for its token first, as every other endpoint does:
+   * 401 for no valid token, 403 for a role or window that may not, only then 400 or 404. */
+  {
+    const struct { const char *path; const char *body; guint allowed_status; guint allowed; } refused[] = {
+      { "/api/v1/tickets", "[", 400, K },
+      { "/api/v1/tickets", "{}", 400, K },
+      { "/api/v1/windows/w1/pause", "[", 400, C },
+      { "/api/v1/windows/w1/dance", NULL, 404, C },
+      { "/api/v1/windows/w2/dance", NULL, 404, C },   /* another's window: still 404 */
+      { "/api/v1/windows/w2/pause", "[", 403, 0 },
+    };
+
+    for (guint r = 0; r < G_N_ELEMENTS (refused); r++)
+      for (Who who = 0; who < N_WHO; who++)
+        {
+          g_autoptr(JsonNode) node = NULL;
+          g_autofree char *text = NULL;
+          guint status = 0, expected;
+
+          if (who < WHO_KIOSK)
+            expected = 401;
+          else if (refused[r].allowed & (1u << who))
+            expected = refused[r].allowed_status;
+          else if (g_str_has_suffix (refused[r].path, "dance") && (who == WHO_SUPERVISOR || who == WHO_ADMIN))
+            expected = 404;   /* staff, and no window to check for an action that does not exist */
+          else
+            expected = 403;
+          node = test_http_raw (hall, "POST", refused[r].path, tokens[who], refused[r].body, -1, &status, &text);
+          if (status != expected)
+            g_error ("POST %s %s as %s: expected %u, got %u: %s", refused[r].path,
+                     refused[r].body != NULL ? refused[r].body : "", who_names[who], expected, status, text);
+        }
+  }
+
   /* Staff sign out; a signed-out token is dead, and signing out twice is a 401. */
   {
     g_autoptr(JsonObject) out = test_http (hall, "POST", "/api/v1/logout", tokens[WHO_SUPERVISOR], NULL, 200);
