@@ -373,7 +373,8 @@ respond_html (SoupServerMessage *msg,
 }
 
 /* A signed-in user or device whose role, or window, does not allow the request. */
-#define FORBIDDEN_ERROR (g_quark_from_static_string ("ow-server-forbidden-error"))
+#define FORBIDDEN_ERROR (forbidden_error_quark ())
+static G_DEFINE_QUARK (ow-server-forbidden-error-quark, forbidden_error)
 
 /* Maps a core error to an HTTP status and the error codes of the CLI contract. */
 static void
@@ -2579,6 +2580,8 @@ handler_cb (SoupServer        *server,
 #define ROUTE(cond) if (!matched && (cond))
 #define NEED(m) if (!method_is (msg, m, &matched)) return
 #define AUTH(roles) if (!authorize (front, msg, roles, &identity)) return
+/* For the writes whose token the writer checks: only that there is one. */
+#define NEED_TOKEN() if (bearer_token (msg) == NULL) { respond_no_token (msg); return; }
 
   ROUTE (n == 1 && g_str_equal (seg[0], "healthz"))
     {
@@ -2663,11 +2666,7 @@ handler_cb (SoupServer        *server,
   ROUTE (n == 3 && g_str_equal (seg[2], "tickets"))
     {
       NEED ("POST");
-      if (bearer_token (msg) == NULL)
-        {
-          respond_no_token (msg);
-          return;
-        }
+      NEED_TOKEN ();
       handle_issue (front, msg);
       refuse_unauthorized_first (front, msg, ROLE_KIOSK, NULL);
       return;
@@ -2759,11 +2758,7 @@ handler_cb (SoupServer        *server,
   ROUTE (n == 5 && g_str_equal (seg[2], "windows"))
     {
       NEED ("POST");
-      if (bearer_token (msg) == NULL)
-        {
-          respond_no_token (msg);
-          return;
-        }
+      NEED_TOKEN ();
       handle_window_action (front, msg, seg[3], seg[4]);
       /* An unknown action is a 404 even at another's window, as before the window check. */
       refuse_unauthorized_first (front, msg, ROLE_STAFF,
@@ -2948,6 +2943,7 @@ handler_cb (SoupServer        *server,
 #undef ROUTE
 #undef NEED
 #undef AUTH
+#undef NEED_TOKEN
 
   if (!matched)
     respond_errorf (msg, 404, "not_found", _("nothing at %s"), path);
