@@ -190,7 +190,7 @@ struct _OwServer
   guint        keepalive_s;
   guint        n_fronts;
   GPtrArray   *fronts;         /* Front * */
-  GQuark       headers_at;     /* on a POST: when its headers were read (gint64 *) */
+  GQuark       timing;         /* on a POST: its WriteTiming */
 
   GMutex       lock;           /* guards what follows, and the fronts' answered queues */
   GCond        wake;           /* the writer: work, or stop */
@@ -260,28 +260,23 @@ static void feed_render (OwServer *self);
 
 /* Responses */
 
-static void
-uncork_cb (SoupServerMessage *msg)
+/* A POST's times, for the latencies logged at exit. */
+typedef struct
 {
-  GSocket *socket = soup_server_message_get_socket (msg);
-
-  /* A closed GSocket keeps its old descriptor number, which may belong to another file. */
-  if (socket != NULL && !g_socket_is_closed (socket))
-    g_socket_set_option (socket, IPPROTO_TCP, TCP_CORK, 0, NULL);
-}
+  gint64   headers_at;  /* when its headers were read */
+  gboolean queued;      /* handed to the writer */
+} WriteTiming;
 
 /* libsoup writes a response's headers and its body with two system calls, which went out as
  * two TCP segments (the sockets have TCP_NODELAY) and woke the client twice.  Corked until
- * the message is finished, they leave as one. */
+ * the request is finished (request_finished_cb ()), they leave as one. */
 static void
 cork_response (SoupServerMessage *msg)
 {
   GSocket *socket = soup_server_message_get_socket (msg);
 
-  if (socket == NULL)
-    return;
-  g_socket_set_option (socket, IPPROTO_TCP, TCP_CORK, 1, NULL);
-  g_signal_connect (msg, "finished", G_CALLBACK (uncork_cb), NULL);
+  if (socket != NULL)
+    g_socket_set_option (socket, IPPROTO_TCP, TCP_CORK, 1, NULL);
 }
 
 static GBytes *
@@ -915,15 +910,15 @@ refuse_unauthorized_first (Front             *front,
  * arriving meanwhile, from every front, gather into the next one (group commit without added
  * delay). */
 static void
-write_finished_cb (SoupServerMessage *msg,
-                   OwServer          *self)
+write_finished (OwServer          *self,
+                SoupServerMessage *msg)
 {
-  gint64 *headers_at = g_object_get_qdata (G_OBJECT (msg), self->headers_at);
+  WriteTiming *timing = g_object_get_qdata (G_OBJECT (msg), self->timing);
 
-  if (headers_at == NULL)
+  if (timing == NULL || !timing->queued)
     return;
   g_mutex_lock (&self->lock);
-  time_ring_add (&self->whole, (g_get_monotonic_time () - *headers_at) / 1000.0);
+  time_ring_add (&self->whole, (g_get_monotonic_time () - timing->headers_at) / 1000.0);
   g_mutex_unlock (&self->lock);
 }
 
@@ -932,15 +927,15 @@ op_submit (Front *front,
            Op    *op)
 {
   OwServer *self = front->server;
-  gint64 *headers_at = g_object_get_qdata (G_OBJECT (op->msg), self->headers_at);
+  WriteTiming *timing = g_object_get_qdata (G_OBJECT (op->msg), self->timing);
 
   soup_server_message_pause (op->msg);
   op->queued_at = g_get_monotonic_time ();
-  if (headers_at != NULL)
-    g_signal_connect (op->msg, "finished", G_CALLBACK (write_finished_cb), self);
+  if (timing != NULL)
+    timing->queued = TRUE;
   g_mutex_lock (&self->lock);
-  if (headers_at != NULL)
-    time_ring_add (&self->read, (op->queued_at - *headers_at) / 1000.0);
+  if (timing != NULL)
+    time_ring_add (&self->read, (op->queued_at - timing->headers_at) / 1000.0);
   g_queue_push_tail (&self->pending, op);
   /* GLib signals with a system call even when nobody waits; under load the writer is busy. */
   if (self->writer_waiting)
@@ -1739,6 +1734,11 @@ request_started_cb (SoupServer        *server,
       g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPIDLE, 60, NULL);
       g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPINTVL, 10, NULL);
       g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPCNT, 6, NULL);
+      /* libsoup writes a response's headers and body separately: with Nagle's algorithm the
+       * body could wait for the client to acknowledge the headers, a delayed ACK (tens of
+       * milliseconds) on a keep-alive request. */
+      if (g_socket_get_family (socket) != G_SOCKET_FAMILY_UNIX)
+        g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
       peer = g_new0 (Peer, 1);
       g_hash_table_insert (front->connections, g_object_ref (socket), peer);
     }
@@ -1756,11 +1756,24 @@ request_ended_cb (SoupServer        *server,
   GSocket *socket = soup_server_message_get_socket (msg);
   Peer *peer = socket != NULL ? g_hash_table_lookup (front->connections, socket) : NULL;
 
+  /* Out of the cork the response went into (cork_response ()).  A closed GSocket keeps its
+   * old descriptor number, which may belong to another file by now. */
+  if (socket != NULL && !g_socket_is_closed (socket))
+    g_socket_set_option (socket, IPPROTO_TCP, TCP_CORK, 0, NULL);
   if (peer == NULL)
     return;
   if (peer->busy > 0)
     peer->busy--;
   peer->left_seen = FALSE;
+}
+
+static void
+request_finished_cb (SoupServer        *server,
+                     SoupServerMessage *msg,
+                     Front             *front)
+{
+  write_finished (front->server, msg);
+  request_ended_cb (server, msg, front);
 }
 
 /* The client sent FIN and there is nothing left to read, or the connection was reset or
@@ -1880,19 +1893,16 @@ early_cb (SoupServer        *server,
 {
   Front *front = data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  GSocket *socket = soup_server_message_get_socket (msg);
   goffset length;
 
   /* The start of the server's part of a write's latency (logged at exit). */
   if (soup_server_message_get_method (msg) == SOUP_METHOD_POST)
-    g_object_set_qdata_full (G_OBJECT (msg), front->server->headers_at,
-                             g_memdup2 (&(gint64) { g_get_monotonic_time () }, sizeof (gint64)), g_free);
+    {
+      WriteTiming *timing = g_new0 (WriteTiming, 1);
 
-  /* libsoup writes a response's headers and body separately: without TCP_NODELAY, Nagle's
-   * algorithm holds the body back until the client acknowledges the headers, which costs a
-   * delayed ACK (tens of milliseconds) on every keep-alive request. */
-  if (socket != NULL && g_socket_get_family (socket) != G_SOCKET_FAMILY_UNIX)
-    g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+      timing->headers_at = g_get_monotonic_time ();
+      g_object_set_qdata_full (G_OBJECT (msg), front->server->timing, timing, g_free);
+    }
 
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED)
     {
@@ -2995,7 +3005,7 @@ front_main (gpointer data)
   soup_server_add_handler (front->soup, NULL, handler_cb, front, NULL);
   soup_server_add_websocket_handler (front->soup, "/api/v1/events", NULL, NULL, websocket_cb, front, NULL);
   g_signal_connect (front->soup, "request-started", G_CALLBACK (request_started_cb), front);
-  g_signal_connect (front->soup, "request-finished", G_CALLBACK (request_ended_cb), front);
+  g_signal_connect (front->soup, "request-finished", G_CALLBACK (request_finished_cb), front);
   g_signal_connect (front->soup, "request-aborted", G_CALLBACK (request_ended_cb), front);
   if (!soup_server_listen_socket (front->soup, front->socket,
                                   self->certificate != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, &error))
@@ -3110,7 +3120,7 @@ ow_server_init (OwServer *self)
   g_cond_init (&self->wake);
   g_cond_init (&self->idle);
   g_queue_init (&self->pending);
-  self->headers_at = g_quark_from_static_string ("ow-headers-at");
+  self->timing = g_quark_from_static_string ("ow-write-timing");
   self->fronts = g_ptr_array_new_with_free_func ((GDestroyNotify) front_free);
 }
 
