@@ -619,49 +619,6 @@ typedef struct
   gint    done;
 } Worker;
 
-/* GLib 2.74 signals a context's wakeup descriptor from its own thread too, twice for every
- * descriptor source it dispatches and whenever libsoup reschedules a source, so the next poll
- * returns at once, only for GLib to read that descriptor and go round again.  Nothing in this
- * client wakes a context from another thread while loading, so its contexts poll without that
- * descriptor; the cap on the timeout bounds any wakeup missed all the same. */
-#define POLL_CAP_MS 10
-
-static __thread int own_wakeup_fd = -1;
-
-static gint
-poll_without_wakeup (GPollFD *fds,
-                     guint    n_fds,
-                     gint     timeout)
-{
-  GPollFD *wakeup = NULL;
-  gint ready;
-
-  for (guint i = 0; i < n_fds && wakeup == NULL; i++)
-    if (fds[i].fd == own_wakeup_fd)
-      wakeup = &fds[i];
-  if (wakeup == NULL)
-    return g_poll (fds, n_fds, timeout);
-  wakeup->events = 0;
-  ready = g_poll (fds, n_fds, timeout < 0 || timeout > POLL_CAP_MS ? POLL_CAP_MS : timeout);
-  wakeup->events = G_IO_IN;
-  wakeup->revents = 0;
-  return ready;
-}
-
-/* Before any source is attached, the wakeup is the only descriptor the context polls. */
-static void
-poll_without_own_wakeups (GMainContext *context)
-{
-  GPollFD fds[4];
-  gint priority, timeout;
-
-  g_main_context_prepare (context, &priority);
-  if (g_main_context_query (context, priority, &timeout, fds, G_N_ELEMENTS (fds)) != 1)
-    g_error ("a new main context polls more than its wakeup");
-  own_wakeup_fd = fds[0].fd;
-  g_main_context_set_poll_func (context, poll_without_wakeup);
-}
-
 static gpointer
 worker_main (gpointer data)
 {
@@ -670,7 +627,6 @@ worker_main (gpointer data)
   GMainContext *context = g_main_context_new ();
   GSource *stop;
 
-  poll_without_own_wakeups (context);
   g_main_context_push_thread_default (context);
   /* One session per actor, as each counter and kiosk is its own machine.  A shared session
    * checks every idle connection with a recv () before each request, which cost this client
