@@ -842,21 +842,12 @@ test_status_page (void)
   }
 }
 
+/* The message of the error an issuing request with @body gets, with @status. */
 static const char *
-refusal_message (void)
+issue_error_message (const char *body,
+                     guint       status)
 {
-  g_autoptr(JsonObject) refused = test_http (hall, "POST", "/api/v1/tickets", hall->kiosk,
-                                             "{\"service\": \"nope\"}", 404);
-
-  return g_intern_string (json_object_get_string_member (json_object_get_object_member (refused, "error"),
-                                                         "message"));
-}
-
-/* The server's own refusal, before the engine sees the request. */
-static const char *
-bad_request_message (void)
-{
-  g_autoptr(JsonObject) refused = test_http (hall, "POST", "/api/v1/tickets", hall->kiosk, "{}", 400);
+  g_autoptr(JsonObject) refused = test_http (hall, "POST", "/api/v1/tickets", hall->kiosk, body, status);
 
   return g_intern_string (json_object_get_string_member (json_object_get_object_member (refused, "error"),
                                                          "message"));
@@ -878,18 +869,18 @@ test_server_language (void)
 
   token = issue_token (hall, "property-reg", NULL);
   path = g_strdup_printf ("/t/%s", token);
-  g_assert_cmpstr (refusal_message (), ==, "没有事项“nope”");
-  g_assert_cmpstr (bad_request_message (), ==, "缺少“service”");
+  g_assert_cmpstr (issue_error_message ("{\"service\": \"nope\"}", 404), ==, "没有事项“nope”");
+  g_assert_cmpstr (issue_error_message ("{}", 400), ==, "缺少“service”");
   en = get_page (path, "en", 200);
   g_assert_nonnull (strstr (en, "lang=\"en\""));
-  g_assert_cmpstr (refusal_message (), ==, "没有事项“nope”");
-  g_assert_cmpstr (bad_request_message (), ==, "缺少“service”");
+  g_assert_cmpstr (issue_error_message ("{\"service\": \"nope\"}", 404), ==, "没有事项“nope”");
+  g_assert_cmpstr (issue_error_message ("{}", 400), ==, "缺少“service”");
 
   test_hall_stop_server (hall, SIGTERM);
   hall->language = NULL;
   test_hall_start_server (hall);
-  g_assert_cmpstr (refusal_message (), ==, "no service 'nope'");
-  g_assert_cmpstr (bad_request_message (), ==, "'service' is missing");
+  g_assert_cmpstr (issue_error_message ("{\"service\": \"nope\"}", 404), ==, "no service 'nope'");
+  g_assert_cmpstr (issue_error_message ("{}", 400), ==, "'service' is missing");
 }
 
 /* The event stream */

@@ -905,10 +905,7 @@ refuse_unauthorized_first (Front             *front,
     respond_refusal (msg, error);
 }
 
-/* Queues @op; the response waits until the batch holding it has committed.  When the writer
- * thread is idle the operation starts at once, alone; while a batch commits, the operations
- * arriving meanwhile, from every front, gather into the next one (group commit without added
- * delay). */
+/* A queued write's answer is written: its whole time in the server, for the log at exit. */
 static void
 write_finished (OwServer          *self,
                 SoupServerMessage *msg)
@@ -922,6 +919,10 @@ write_finished (OwServer          *self,
   g_mutex_unlock (&self->lock);
 }
 
+/* Queues @op; the response waits until the batch holding it has committed.  When the writer
+ * thread is idle the operation starts at once, alone; while a batch commits, the operations
+ * arriving meanwhile, from every front, gather into the next one (group commit without added
+ * delay). */
 static void
 op_submit (Front *front,
            Op    *op)
