@@ -6,6 +6,8 @@
 
 #include <sodium.h>
 #include <sys/resource.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 /* The hall server, black box: the real binary, a real database, real sockets. */
@@ -1133,6 +1135,269 @@ test_events_across_threads (void)
     g_object_unref (clients[i]);
 }
 
+/* The event stream's framing, seen from a client that speaks RFC 6455 by hand: what libsoup's
+ * client would hide (pings, close codes) or never send (unmasked and oversized frames). */
+
+typedef struct
+{
+  GSocket           *socket;
+  GSocketConnection *conn;
+  GInputStream      *in;
+  GOutputStream     *out;
+} RawStream;
+
+/* With @receive_buffer > 0 the client's window is that small, so the server's writes block
+ * soon. */
+static RawStream *
+raw_stream_open (const char *token,
+                 gint64      since,
+                 int         receive_buffer)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUri) uri = g_uri_parse (hall->url, G_URI_FLAGS_NONE, &error);
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GString) answer = g_string_new (NULL);
+  g_autofree char *request = NULL;
+  RawStream *stream = g_new0 (RawStream, 1);
+
+  g_assert_no_error (error);
+  stream->socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  /* Small segments as well: on loopback the server's send buffer grows with the segment size,
+   * to megabytes at the usual 64 KiB. */
+  if (receive_buffer > 0)
+    g_assert_true (g_socket_set_option (stream->socket, SOL_SOCKET, SO_RCVBUF, receive_buffer, NULL) &&
+                   g_socket_set_option (stream->socket, IPPROTO_TCP, TCP_MAXSEG, 536, NULL));
+  g_socket_set_timeout (stream->socket, 20);
+  address = g_inet_socket_address_new_from_string (g_uri_get_host (uri), (guint) g_uri_get_port (uri));
+  g_socket_connect (stream->socket, address, NULL, &error);
+  g_assert_no_error (error);
+  stream->conn = g_socket_connection_factory_create_connection (stream->socket);
+  stream->in = g_io_stream_get_input_stream (G_IO_STREAM (stream->conn));
+  stream->out = g_io_stream_get_output_stream (G_IO_STREAM (stream->conn));
+
+  request = g_strdup_printf ("GET /api/v1/events?since=%" G_GINT64_FORMAT " HTTP/1.1\r\n"
+                             "Host: %s:%d\r\n"
+                             "Upgrade: websocket\r\n"
+                             "Connection: Upgrade\r\n"
+                             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                             "Sec-WebSocket-Version: 13\r\n"
+                             "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+                             "Authorization: Bearer %s\r\n\r\n",
+                             since, g_uri_get_host (uri), g_uri_get_port (uri), token);
+  g_output_stream_write_all (stream->out, request, strlen (request), NULL, NULL, &error);
+  g_assert_no_error (error);
+  /* Byte by byte, so no frame is read along with the headers. */
+  while (!g_str_has_suffix (answer->str, "\r\n\r\n"))
+    {
+      char c;
+
+      g_assert_cmpint (g_input_stream_read (stream->in, &c, 1, NULL, &error), ==, 1);
+      g_string_append_c (answer, c);
+    }
+  g_assert_true (g_str_has_prefix (answer->str, "HTTP/1.1 101"));
+  /* The key of RFC 6455's own example, and its answer. */
+  g_assert_nonnull (strstr (answer->str, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+  /* No compression was agreed, so the frames below are plain. */
+  g_assert_null (strstr (answer->str, "Extensions"));
+  return stream;
+}
+
+static void
+raw_stream_close (RawStream *stream)
+{
+  g_io_stream_close (G_IO_STREAM (stream->conn), NULL, NULL);
+  g_object_unref (stream->conn);
+  g_object_unref (stream->socket);
+  g_free (stream);
+}
+
+static void
+raw_read (RawStream *stream,
+          void      *buffer,
+          gsize      size)
+{
+  g_autoptr(GError) error = NULL;
+  gsize got = 0;
+
+  g_input_stream_read_all (stream->in, buffer, size, &got, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (got, ==, size);
+}
+
+/* The next frame from the server: its opcode, and its payload in @payload. */
+static guint8
+raw_read_frame (RawStream  *stream,
+                GByteArray *payload)
+{
+  guint8 header[2], extended[8];
+  guint64 length;
+
+  raw_read (stream, header, 2);
+  g_assert_cmpint (header[0] & 0x80, !=, 0);   /* FIN: the server never fragments */
+  g_assert_cmpint (header[0] & 0x70, ==, 0);
+  g_assert_cmpint (header[1] & 0x80, ==, 0);   /* a server's frames are not masked */
+  length = header[1] & 0x7f;
+  if (length >= 126)
+    {
+      guint n = length == 126 ? 2 : 8;
+
+      raw_read (stream, extended, n);
+      length = 0;
+      for (guint i = 0; i < n; i++)
+        length = (length << 8) | extended[i];
+    }
+  g_byte_array_set_size (payload, (guint) length);
+  if (length > 0)
+    raw_read (stream, payload->data, length);
+  return header[0] & 0x0f;
+}
+
+/* The next frame of @opcode, passing over events and pings. */
+static void
+raw_expect_frame (RawStream  *stream,
+                  guint8      opcode,
+                  GByteArray *payload)
+{
+  for (guint i = 0; i < 1000; i++)
+    {
+      guint8 got = raw_read_frame (stream, payload);
+
+      if (got == opcode)
+        return;
+      g_assert_true (got == 0x1 || got == 0x9);
+    }
+  g_assert_not_reached ();
+}
+
+static void
+raw_write_frame (RawStream  *stream,
+                 guint8      opcode,
+                 gboolean    masked,
+                 const char *payload,
+                 gsize       length)
+{
+  g_autoptr(GByteArray) frame = g_byte_array_new ();
+  const guint8 mask[4] = { 0x37, 0xfa, 0x21, 0x3d };
+  guint8 byte = 0x80 | opcode;
+  g_autoptr(GError) error = NULL;
+
+  g_byte_array_append (frame, &byte, 1);
+  byte = (masked ? 0x80 : 0) | (length < 126 ? length : 126);
+  g_byte_array_append (frame, &byte, 1);
+  if (length >= 126)
+    {
+      guint8 extended[2] = { (guint8) (length >> 8), (guint8) length };
+
+      g_byte_array_append (frame, extended, 2);
+    }
+  if (masked)
+    g_byte_array_append (frame, mask, 4);
+  for (gsize i = 0; i < length; i++)
+    {
+      byte = (guint8) payload[i] ^ (masked ? mask[i % 4] : 0);
+      g_byte_array_append (frame, &byte, 1);
+    }
+  g_output_stream_write_all (stream->out, frame->data, frame->len, NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* The server ends the connection after a close frame carrying @code. */
+static void
+raw_expect_close (RawStream *stream,
+                  guint16    code)
+{
+  g_autoptr(GByteArray) payload = g_byte_array_new ();
+  char c;
+
+  raw_expect_frame (stream, 0x8, payload);
+  g_assert_cmpuint (payload->len, >=, 2);
+  g_assert_cmpuint ((payload->data[0] << 8) | payload->data[1], ==, code);
+  g_assert_cmpint (g_input_stream_read (stream->in, &c, 1, NULL, NULL), ==, 0);
+}
+
+static void
+test_events_protocol (void)
+{
+  g_autoptr(GByteArray) payload = g_byte_array_new ();
+  g_autofree char *big = g_strnfill (5000, 'x');
+  RawStream *stream = raw_stream_open (hall->board, head_seq (), 0);
+
+  /* Keep-alive is a ping, every second here (--keepalive 1). */
+  raw_expect_frame (stream, 0x9, payload);
+
+  /* A ping is answered with its own payload; the client's messages are ignored. */
+  raw_write_frame (stream, 0x9, TRUE, "hi", 2);
+  raw_expect_frame (stream, 0xa, payload);
+  g_assert_cmpmem (payload->data, payload->len, "hi", 2);
+  raw_write_frame (stream, 0x1, TRUE, "hello", 5);
+  raw_write_frame (stream, 0x9, TRUE, "again", 5);
+  raw_expect_frame (stream, 0xa, payload);
+  g_assert_cmpmem (payload->data, payload->len, "again", 5);
+
+  /* The events still come, framed one by one. */
+  g_free (issue_token (hall, "pension-enrol", NULL));
+  raw_expect_frame (stream, 0x1, payload);
+  g_assert_nonnull (g_strstr_len ((char *) payload->data, payload->len, "\"action\":\"issue\""));
+
+  /* A client's frame must be masked. */
+  raw_write_frame (stream, 0x1, FALSE, "hello", 5);
+  raw_expect_close (stream, 1002);
+  raw_stream_close (stream);
+
+  /* The stream reads small messages only. */
+  stream = raw_stream_open (hall->board, head_seq (), 0);
+  raw_write_frame (stream, 0x1, TRUE, big, strlen (big));
+  raw_expect_close (stream, 1009);
+  raw_stream_close (stream);
+
+  /* A close is echoed, and the server hangs up. */
+  stream = raw_stream_open (hall->board, head_seq (), 0);
+  raw_write_frame (stream, 0x8, TRUE, "\x03\xe8" "bye", 5);
+  raw_expect_close (stream, 1000);
+  raw_stream_close (stream);
+
+  json_object_unref (test_http (hall, "GET", "/healthz", NULL, NULL, 200));
+}
+
+/* A client catching up on a log larger than the server queues for it, through a window so
+ * small that the server's writes block: it still gets every event once, in order. */
+static void
+test_events_catch_up (void)
+{
+  g_autofree char *super_token = test_login (hall, "super", PIN_SUPERVISOR, NULL);
+  g_autoptr(GByteArray) payload = g_byte_array_new ();
+  RawStream *stream;
+  gint64 head = head_seq ();
+  gint64 expected = 1;
+  gint64 deadline;
+
+  /* At a few hundred bytes an event, more than the server's 256 KiB of catch-up. */
+  for (; head < 1200; head++)
+    g_free (issue_token (hall, "pension-enrol", NULL));
+  head = head_seq ();
+
+  stream = raw_stream_open (super_token, 0, 4096);
+  g_usleep (G_USEC_PER_SEC / 2);
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (expected <= head)
+    {
+      guint8 opcode = raw_read_frame (stream, payload);
+      g_autoptr(JsonObject) event = NULL;
+
+      /* Pings keep coming if the events stall. */
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      if (opcode == 0x9)
+        continue;
+      g_assert_cmpint (opcode, ==, 0x1);
+      g_byte_array_append (payload, (const guint8 *) "", 1);
+      event = parse_object ((const char *) payload->data);
+      g_assert_cmpint (json_object_get_int_member (event, "seq"), ==, expected);
+      expected++;
+    }
+  raw_stream_close (stream);
+}
+
 /* Many windows calling at once never get the same ticket. */
 
 typedef struct
@@ -1784,6 +2049,8 @@ main (int    argc,
   g_test_add_func ("/ow/server/server-language", test_server_language);
   g_test_add_func ("/ow/server/events-resume", test_events_resume);
   g_test_add_func ("/ow/server/events-across-threads", test_events_across_threads);
+  g_test_add_func ("/ow/server/events-protocol", test_events_protocol);
+  g_test_add_func ("/ow/server/events-catch-up", test_events_catch_up);
   g_test_add_func ("/ow/server/concurrent-calls", test_concurrent_calls);
   g_test_add_func ("/ow/server/abandoned-connections", test_abandoned_connections);
   g_test_add_func ("/ow/server/descriptor-limit", test_descriptor_limit);

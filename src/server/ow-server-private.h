@@ -26,4 +26,35 @@ OwPageLanguage *ow_server_page_language_begin (const char     *lang);
 void            ow_server_page_language_end   (OwPageLanguage *guard);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwPageLanguage, ow_server_page_language_end)
 
+/* The server's end of a WebSocket after the upgrade (ow-server-ws.c): queues text messages
+ * and writes them together, answers pings, pings every @keepalive_s seconds (0: never), and
+ * closes on a client's message over @max_payload bytes. */
+typedef struct _OwWebSocket OwWebSocket;
+typedef void (*OwWebSocketFunc) (OwWebSocket *ws,
+                                 gpointer     data);
+#define OW_WEB_SOCKET_CLOSE_GOING_AWAY 1001
+#define OW_WEB_SOCKET_CLOSE_PROTOCOL_ERROR 1002
+#define OW_WEB_SOCKET_CLOSE_TOO_BIG 1009
+/* @closed_func runs from the main loop once the connection has ended, and may free @ws;
+ * @drained_func runs whenever all that was queued has been written, and must not. */
+OwWebSocket *ow_web_socket_new        (GIOStream       *stream,
+                                       guint            keepalive_s,
+                                       gsize            max_payload,
+                                       OwWebSocketFunc  closed_func,
+                                       OwWebSocketFunc  drained_func,
+                                       gpointer         data);
+/* Neither ended nor closing. */
+gboolean     ow_web_socket_is_open    (OwWebSocket     *ws);
+/* Bytes queued and not yet written. */
+gsize        ow_web_socket_get_queued (OwWebSocket     *ws);
+/* Queues a message of valid UTF-8; ow_web_socket_flush () sends what is queued. */
+void         ow_web_socket_queue_text (OwWebSocket     *ws,
+                                       const char      *text,
+                                       gsize            length);
+void         ow_web_socket_flush      (OwWebSocket     *ws);
+void         ow_web_socket_close      (OwWebSocket     *ws,
+                                       guint16          code,
+                                       const char      *reason);
+void         ow_web_socket_free       (OwWebSocket     *ws);
+
 G_END_DECLS

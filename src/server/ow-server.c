@@ -44,6 +44,8 @@
 #define FRONTS_MAX 16
 #define TEXT_MAX 500
 #define REPORTS_WAITING_MAX 8
+#define EVENTS_INCOMING_MAX 4096
+#define CATCHUP_QUEUED_MAX (256 * 1024)
 
 typedef enum
 {
@@ -124,11 +126,10 @@ typedef struct
 
 typedef struct
 {
-  Front                   *front;
-  SoupWebsocketConnection *conn;
-  GSocket                 *socket;     /* under conn, for corking */
-  Filter                   filter;
-  gint64                   next_seq;
+  Front       *front;
+  OwWebSocket *ws;
+  Filter       filter;
+  gint64       next_seq;
 } Subscriber;
 
 /* One HTTP thread.  Everything here is touched by its thread only, except what the
@@ -1403,8 +1404,14 @@ event_text (JsonObject *event,
 static gboolean
 subscriber_open (Subscriber *sub)
 {
-  return sub->conn != NULL &&
-         soup_websocket_connection_get_state (sub->conn) == SOUP_WEBSOCKET_STATE_OPEN;
+  return ow_web_socket_is_open (sub->ws);
+}
+
+static void
+flush_subscribers (Front *front)
+{
+  for (guint i = 0; i < front->subscribers->len; i++)
+    ow_web_socket_flush (((Subscriber *) g_ptr_array_index (front->subscribers, i))->ws);
 }
 
 static gboolean
@@ -1422,6 +1429,10 @@ catchup_cb (gpointer data)
 
       if (!subscriber_open (sub) || sub->next_seq > front->broadcast_seq)
         continue;
+      /* Until the socket has taken what was queued: a client catching up on a long log
+       * would otherwise have all of it queued here.  It drains into schedule_catchup (). */
+      if (ow_web_socket_get_queued (sub->ws) >= CATCHUP_QUEUED_MAX)
+        continue;
       missing = front->broadcast_seq - sub->next_seq + 1;
       events = ow_feed_read (front->db, sub->next_seq - 1, MIN (missing, FEED_CHUNK), &error);
       if (events == NULL)
@@ -1434,12 +1445,13 @@ catchup_cb (gpointer data)
           JsonObject *event = json_array_get_object_element (events, j);
           g_autofree char *text = event_text (event, sub->filter);
 
-          soup_websocket_connection_send_text (sub->conn, text);
+          ow_web_socket_queue_text (sub->ws, text, strlen (text));
           sub->next_seq = json_object_get_int_member (event, "seq") + 1;
         }
       if (json_array_get_length (events) == 0)
         sub->next_seq = front->broadcast_seq + 1;
-      behind |= sub->next_seq <= front->broadcast_seq;
+      ow_web_socket_flush (sub->ws);
+      behind |= sub->next_seq <= front->broadcast_seq && ow_web_socket_get_queued (sub->ws) < CATCHUP_QUEUED_MAX;
     }
 
   if (behind)
@@ -1464,22 +1476,6 @@ schedule_catchup (Front *front)
 {
   if (front->catchup_source == NULL)
     front->catchup_source = front_attach (front, g_idle_source_new (), catchup_cb);
-}
-
-/* While corked, the kernel holds a stream's small writes and sends them as one packet when
- * uncorked: a batch of events goes to a board in one packet instead of one per event, which
- * saves both ends most of their network stack work. */
-static void
-cork_subscribers (Front    *front,
-                  gboolean  cork)
-{
-  for (guint i = 0; i < front->subscribers->len; i++)
-    {
-      Subscriber *sub = g_ptr_array_index (front->subscribers, i);
-
-      if (sub->socket != NULL && subscriber_open (sub))
-        g_socket_set_option (sub->socket, IPPROTO_TCP, TCP_CORK, cork, NULL);
-    }
 }
 
 static GBytes *
@@ -1605,7 +1601,8 @@ send_event (Front      *front,
 
       if (sub->next_seq != seq || !subscriber_open (sub))
         continue;
-      soup_websocket_connection_send_message (sub->conn, SOUP_WEBSOCKET_DATA_TEXT, texts[sub->filter]);
+      ow_web_socket_queue_text (sub->ws, g_bytes_get_data (texts[sub->filter], NULL),
+                                g_bytes_get_size (texts[sub->filter]));
       sub->next_seq = seq + 1;
     }
   front->broadcast_seq = seq;
@@ -1651,7 +1648,9 @@ has_live_subscriber (Front *front)
 }
 
 /* Hands every event after broadcast_seq to the subscribers that are up to date, from the
- * writer's feed, or else from the log.  The others catch up from the log in order, so each
+ * writer's feed, or else from the log, and then writes each subscriber's at once: a batch of
+ * events goes to a board in one send and one packet, which saves both ends most of their
+ * network stack work.  The others catch up from the log in order, so each
  * sees every event once, in sequence.  The feed knows the writer's commits; @check_log also
  * looks in the log for events committed elsewhere (another process, the sign-in thread). */
 static void
@@ -1660,7 +1659,6 @@ broadcast (Front    *front,
 {
   OwServer *self = front->server;
   guint outside = (guint) g_atomic_int_get (&self->outside_writes);
-  gboolean corked = FALSE;
   gint64 head;
 
   g_mutex_lock (&self->feed_lock);
@@ -1677,11 +1675,6 @@ broadcast (Front    *front,
       return;
     }
 
-  if (front->broadcast_seq + 1 < head)
-    {
-      cork_subscribers (front, TRUE);
-      corked = TRUE;
-    }
   while (front->broadcast_seq < head)
     {
       FeedEntry taken[64];
@@ -1697,8 +1690,7 @@ broadcast (Front    *front,
       if (!broadcast_from_log (front))
         break;
     }
-  if (corked)
-    cork_subscribers (front, FALSE);
+  flush_subscribers (front);
 }
 
 /* Connections whose client has gone.  libsoup 3.2 notices when a client closes a keep-alive
@@ -1831,56 +1823,82 @@ poll_cb (gpointer data)
 }
 
 static void
-subscriber_closed_cb (SoupWebsocketConnection *conn,
-                      Subscriber              *sub)
+subscriber_closed_cb (OwWebSocket *ws,
+                      gpointer     data)
 {
+  Subscriber *sub = data;
+
   g_ptr_array_remove_fast (sub->front->subscribers, sub);
+}
+
+static void
+subscriber_drained_cb (OwWebSocket *ws,
+                       gpointer     data)
+{
+  Subscriber *sub = data;
+
+  if (sub->next_seq <= sub->front->broadcast_seq)
+    schedule_catchup (sub->front);
 }
 
 static void
 subscriber_free (Subscriber *sub)
 {
   g_atomic_int_add (&sub->front->server->listening[sub->filter], -1);
-  g_signal_handlers_disconnect_by_data (sub->conn, sub);
-  g_clear_object (&sub->conn);
-  g_clear_object (&sub->socket);
+  ow_web_socket_free (sub->ws);
   g_free (sub);
 }
 
+/* The 101 answer is out: the connection is the event stream's from now on. */
 static void
-websocket_cb (SoupServer              *server,
-              SoupServerMessage       *msg,
-              const char              *path,
-              SoupWebsocketConnection *conn,
-              gpointer                 data)
+events_upgraded_cb (SoupServerMessage *msg,
+                    Front             *front)
 {
-  Front *front = data;
   OwServer *self = front->server;
   OwAuthIdentity *identity = g_object_get_data (G_OBJECT (msg), "ow-identity");
   gint64 *since = g_object_get_data (G_OBJECT (msg), "ow-since");
+  g_autoptr(GIOStream) stream = NULL;
   Subscriber *sub;
   Role role;
 
   g_return_if_fail (identity != NULL && since != NULL);
+
+  stream = soup_server_message_steal_connection (msg);
+  if (stream == NULL)
+    return;
 
   broadcast (front, TRUE);
 
   role = role_of (identity);
   sub = g_new0 (Subscriber, 1);
   sub->front = front;
-  sub->conn = g_object_ref (conn);
-  if (soup_server_message_get_socket (msg) != NULL)
-    sub->socket = g_object_ref (soup_server_message_get_socket (msg));
+  sub->ws = ow_web_socket_new (stream, self->keepalive_s, EVENTS_INCOMING_MAX,
+                               subscriber_closed_cb, subscriber_drained_cb, sub);
   sub->filter = (role & (ROLE_SUPERVISOR | ROLE_ADMIN)) ? FILTER_FULL
                 : (role & ROLE_COUNTER) ? FILTER_STAFF : FILTER_PUBLIC;
   sub->next_seq = *since + 1;
   g_atomic_int_inc (&self->listening[sub->filter]);
-  soup_websocket_connection_set_keepalive_interval (conn, self->keepalive_s);
-  soup_websocket_connection_set_max_incoming_payload_size (conn, 4096);
-  g_signal_connect (conn, "closed", G_CALLBACK (subscriber_closed_cb), sub);
   g_ptr_array_add (front->subscribers, sub);
   if (sub->next_seq <= front->broadcast_seq)
     schedule_catchup (front);
+}
+
+/* GET /api/v1/events, signed in and checked by early_cb (): answers the handshake, without
+ * extensions, and takes the connection over once the answer is written. */
+static void
+events_cb (SoupServer        *server,
+           SoupServerMessage *msg,
+           const char        *path,
+           GHashTable        *query,
+           gpointer           data)
+{
+  Front *front = data;
+
+  if (soup_server_message_get_status (msg) != 0)
+    return;
+  if (!soup_websocket_server_process_handshake (msg, NULL, NULL, NULL, NULL))
+    return;
+  g_signal_connect (msg, "wrote-informational", G_CALLBACK (events_upgraded_cb), front);
 }
 
 /* Runs when the headers are in, before any body is read: refuses big bodies early, and
@@ -3004,7 +3022,7 @@ front_main (gpointer data)
   soup_server_add_early_handler (front->soup, NULL, early_cb, front, NULL);
   soup_server_add_early_handler (front->soup, "/api/v1/events", early_cb, front, NULL);
   soup_server_add_handler (front->soup, NULL, handler_cb, front, NULL);
-  soup_server_add_websocket_handler (front->soup, "/api/v1/events", NULL, NULL, websocket_cb, front, NULL);
+  soup_server_add_handler (front->soup, "/api/v1/events", events_cb, front, NULL);
   g_signal_connect (front->soup, "request-started", G_CALLBACK (request_started_cb), front);
   g_signal_connect (front->soup, "request-finished", G_CALLBACK (request_finished_cb), front);
   g_signal_connect (front->soup, "request-aborted", G_CALLBACK (request_ended_cb), front);
@@ -3052,8 +3070,7 @@ front_stop_cb (gpointer data)
     {
       Subscriber *sub = g_ptr_array_steal_index (front->subscribers, front->subscribers->len - 1);
 
-      if (subscriber_open (sub))
-        soup_websocket_connection_close (sub->conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server stopping");
+      ow_web_socket_close (sub->ws, OW_WEB_SOCKET_CLOSE_GOING_AWAY, "server stopping");
       subscriber_free (sub);
     }
   soup_server_disconnect (front->soup);
