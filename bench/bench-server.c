@@ -306,8 +306,9 @@ new_request (Bench      *bench,
   g_autofree char *header = g_strconcat ("Bearer ", token, NULL);
   SoupMessage *msg = soup_message_new (method, url);
 
-  /* As OwClient does: keep the connection for writes too (see ow_client_request_async ()). */
-  soup_message_add_flags (msg, SOUP_MESSAGE_IDEMPOTENT);
+  /* As OwClient does: keep the connection for writes too (see ow_client_request_async ()).
+   * The API never redirects; without the flag libsoup hooks a Location handler into each. */
+  soup_message_add_flags (msg, SOUP_MESSAGE_IDEMPOTENT | SOUP_MESSAGE_NO_REDIRECT);
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
   if (body != NULL)
     {
