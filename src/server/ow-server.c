@@ -930,6 +930,7 @@ op_submit (Front *front,
 {
   OwServer *self = front->server;
   WriteTiming *timing = g_object_get_qdata (G_OBJECT (op->msg), self->timing);
+  gboolean wake;
 
   soup_server_message_pause (op->msg);
   op->queued_at = g_get_monotonic_time ();
@@ -939,10 +940,12 @@ op_submit (Front *front,
   if (timing != NULL)
     time_ring_add (&self->read, (op->queued_at - timing->headers_at) / 1000.0);
   g_queue_push_tail (&self->pending, op);
-  /* GLib signals with a system call even when nobody waits; under load the writer is busy. */
-  if (self->writer_waiting)
-    g_cond_signal (&self->wake);
+  /* GLib signals with a system call even when nobody waits; under load the writer is busy.
+   * After unlocking, or the writer would wake only to wait for the lock. */
+  wake = self->writer_waiting;
   g_mutex_unlock (&self->lock);
+  if (wake)
+    g_cond_signal (&self->wake);
 }
 
 static JsonNode *
@@ -1226,24 +1229,40 @@ run_batch (OwServer  *self,
 
 static gboolean front_wake_cb (gpointer data);
 
-/* Makes every front answer what it has been handed and broadcast what is new.  Called with
- * the lock held. */
-static void
-wake_fronts_locked (OwServer *self)
+/* Picks the fronts to wake into @fronts (room for all), marking them; called with the lock
+ * held.  Returns how many. */
+static guint
+fronts_to_wake_locked (OwServer  *self,
+                       Front    **fronts)
 {
+  guint n = 0;
+
   for (guint i = 0; i < self->fronts->len; i++)
     {
       Front *front = g_ptr_array_index (self->fronts, i);
-      GSource *source;
 
       if (front->wake_pending || front->context == NULL)
         continue;
       front->wake_pending = TRUE;
-      /* Always through the front's loop, even from its own thread: the lock is held here. */
-      source = g_idle_source_new ();
+      fronts[n++] = front;
+    }
+  return n;
+}
+
+/* Makes @fronts answer what they have been handed and broadcast what is new.  Called after
+ * unlocking: a front woken with the lock still held would first wait for it. */
+static void
+wake_fronts_marked (Front **fronts,
+                    guint   n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      /* Always through the front's loop, even from its own thread. */
+      GSource *source = g_idle_source_new ();
+
       g_source_set_priority (source, G_PRIORITY_DEFAULT);
-      g_source_set_callback (source, front_wake_cb, front, NULL);
-      g_source_attach (source, front->context);
+      g_source_set_callback (source, front_wake_cb, fronts[i], NULL);
+      g_source_attach (source, fronts[i]->context);
       g_source_unref (source);
     }
 }
@@ -1253,10 +1272,14 @@ wake_fronts_locked (OwServer *self)
 static void
 wake_fronts (OwServer *self)
 {
+  Front *fronts[FRONTS_MAX];
+  guint n;
+
   g_atomic_int_inc (&self->outside_writes);
   g_mutex_lock (&self->lock);
-  wake_fronts_locked (self);
+  n = fronts_to_wake_locked (self, fronts);
   g_mutex_unlock (&self->lock);
+  wake_fronts_marked (fronts, n);
 }
 
 /* The writer thread: takes everything queued, runs it as one batch, hands each operation
@@ -1270,6 +1293,8 @@ writer_main (gpointer data)
   for (;;)
     {
       g_autoptr(GPtrArray) batch = NULL;
+      Front *fronts[FRONTS_MAX];
+      guint n_fronts;
       gint64 done;
 
       while (g_queue_is_empty (&self->pending) && !self->writer_stopping)
@@ -1302,7 +1327,11 @@ writer_main (gpointer data)
           time_ring_add (&self->committed, (done - op->queued_at) / 1000.0);
           g_queue_push_tail (&op->front->answered, op);
         }
-      wake_fronts_locked (self);
+      n_fronts = fronts_to_wake_locked (self, fronts);
+      g_mutex_unlock (&self->lock);
+      wake_fronts_marked (fronts, n_fronts);
+      g_mutex_lock (&self->lock);
+      /* Idle only now, so a stopping server finds the fronts' wake-ups already on their way. */
       self->writer_busy = FALSE;
       if (g_queue_is_empty (&self->pending))
         g_cond_broadcast (&self->idle);
