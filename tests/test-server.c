@@ -4,10 +4,10 @@
 #include "ow-core.h"
 #include "ow-test-server.h"
 
-#include <sodium.h>
-#include <sys/resource.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sodium.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 /* The hall server, black box: the real binary, a real database, real sockets. */
@@ -1398,6 +1398,55 @@ test_events_catch_up (void)
   raw_stream_close (stream);
 }
 
+/* HTTPS and the event stream over TLS, with a self-signed certificate the client trusts. */
+static void
+test_tls (void)
+{
+  g_autofree char *cert = g_build_filename (hall->dir, "tls-cert.pem", NULL);
+  g_autofree char *key = g_build_filename (hall->dir, "tls-key.pem", NULL);
+  const char *openssl[] = {
+    "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+    "-keyout", key, "-out", cert, NULL
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsDatabase) trusted = NULL;
+  g_autoptr(JsonObject) health = NULL;
+  SoupSession *plain = hall->session;
+  Stream *board;
+  int wait_status = 0;
+
+  g_spawn_sync (NULL, (char **) openssl, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
+                G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &wait_status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (wait_status, NULL));
+  trusted = g_tls_file_database_new (cert, &error);
+  g_assert_no_error (error);
+
+  test_hall_stop_server (hall, SIGTERM);
+  hall->tls_cert = cert;
+  hall->tls_key = key;
+  test_hall_start_server (hall);
+  g_assert_true (g_str_has_prefix (hall->url, "https://"));
+  hall->session = soup_session_new_with_options ("timeout", 30, "tls-database", trusted, NULL);
+
+  health = test_http (hall, "GET", "/healthz", NULL, NULL, 200);
+  g_assert_cmpstr (json_object_get_string_member (health, "status"), ==, "ok");
+  board = stream_open (hall->board, head_seq (), NULL);
+  g_assert_no_error (board->error);
+  g_free (issue_token (hall, "pension-enrol", NULL));
+  stream_wait (board, 1);
+  g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (board->events, 0), "action"), ==, "issue");
+  stream_close (board);
+
+  g_object_unref (hall->session);
+  hall->session = plain;
+  test_hall_stop_server (hall, SIGTERM);
+  hall->tls_cert = NULL;
+  hall->tls_key = NULL;
+  test_hall_start_server (hall);
+}
+
 /* Many windows calling at once never get the same ticket. */
 
 typedef struct
@@ -2051,6 +2100,7 @@ main (int    argc,
   g_test_add_func ("/ow/server/events-across-threads", test_events_across_threads);
   g_test_add_func ("/ow/server/events-protocol", test_events_protocol);
   g_test_add_func ("/ow/server/events-catch-up", test_events_catch_up);
+  g_test_add_func ("/ow/server/tls", test_tls);
   g_test_add_func ("/ow/server/concurrent-calls", test_concurrent_calls);
   g_test_add_func ("/ow/server/abandoned-connections", test_abandoned_connections);
   g_test_add_func ("/ow/server/descriptor-limit", test_descriptor_limit);
