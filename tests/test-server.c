@@ -1351,6 +1351,26 @@ test_events_protocol (void)
   raw_expect_close (stream, 1009);
   raw_stream_close (stream);
 
+  /* A client that sends pings and never reads the pongs is let go, not queued for forever:
+   * the server drops it after 8 MiB (about 66,000 pongs), and the client's writes fail. */
+  stream = raw_stream_open (hall->board, head_seq (), 4096);
+  {
+    g_autofree char *ping = g_strnfill (125, 'p');
+    g_autoptr(GError) error = NULL;
+    guint sent = 0;
+
+    for (; sent < 1000000 && error == NULL; sent++)
+      {
+        guint8 frame[2 + 4 + 125] = { 0x89, 0x80 | 125, 0, 0, 0, 0 };
+
+        memcpy (frame + 6, ping, 125);
+        g_output_stream_write_all (stream->out, frame, sizeof frame, NULL, NULL, &error);
+      }
+    g_assert_nonnull (error);
+    g_assert_cmpuint (sent, >, 60000);
+  }
+  raw_stream_close (stream);
+
   /* A close is echoed, and the server hangs up. */
   stream = raw_stream_open (hall->board, head_seq (), 0);
   raw_write_frame (stream, 0x8, TRUE, "\x03\xe8" "bye", 5);

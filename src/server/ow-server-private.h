@@ -27,8 +27,9 @@ void            ow_server_page_language_end   (OwPageLanguage *guard);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwPageLanguage, ow_server_page_language_end)
 
 /* The server's end of a WebSocket after the upgrade (ow-server-ws.c): queues text messages
- * and writes them together, answers pings, pings every @keepalive_s seconds (0: never), and
- * closes on a client's message over @max_payload bytes. */
+ * and writes them together, answers pings, pings every @keepalive_s seconds (0: never),
+ * closes on a client's message over @max_payload bytes, and drops a client with 8 MiB
+ * queued that it does not read. */
 typedef struct _OwWebSocket OwWebSocket;
 typedef void (*OwWebSocketFunc) (OwWebSocket *ws,
                                  gpointer     data);

@@ -16,6 +16,7 @@
 
 #define READ_CHUNK 4096
 #define LINGER_S 5
+#define QUEUED_MAX (8 * 1024 * 1024)
 #define CONTROL_MAX 125
 #define OPCODE_CONTINUATION 0x0
 #define OPCODE_TEXT 0x1
@@ -148,6 +149,11 @@ queue_frame (OwWebSocket *ws,
   g_byte_array_append (ws->outgoing, header, n);
   if (length > 0)
     g_byte_array_append (ws->outgoing, payload, (guint) length);
+  /* A client that stopped reading (or floods pings without reading the pongs) is let go
+   * before it costs the server its memory; a board reconnects and resumes from its last
+   * event. */
+  if (ws->outgoing->len > QUEUED_MAX)
+    end (ws);
 }
 
 /* Sends a close frame; what the client sends after it is read and dropped. */
