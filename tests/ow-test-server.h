@@ -166,8 +166,9 @@ test_hall_start_server (TestHall *hall)
    * tracking the leak check still runs. */
   if (hall->tls_cert != NULL)
     {
-      g_autofree char *asan = g_strconcat (g_getenv ("ASAN_OPTIONS") != NULL ? g_getenv ("ASAN_OPTIONS") : "",
-                                           ":intercept_tls_get_addr=0", NULL);
+      const char *options = g_getenv ("ASAN_OPTIONS");
+      g_autofree char *asan = g_strconcat (options != NULL ? options : "", ":intercept_tls_get_addr=0",
+                                           NULL);
 
       g_subprocess_launcher_setenv (launcher, "ASAN_OPTIONS", asan, TRUE);
     }
@@ -177,8 +178,8 @@ test_hall_start_server (TestHall *hall)
                                               server, "--db", hall->db,
                                               "--listen", hall->listen != NULL ? hall->listen : "127.0.0.1:0",
                                               "--keepalive", "1", "--http-threads", "3",
-                                              hall->tls_cert != NULL ? "--tls-cert" : NULL, hall->tls_cert,
-                                              "--tls-key", hall->tls_key, NULL);
+                                              hall->tls_cert != NULL ? "--tls-cert" : NULL,
+                                              hall->tls_cert, "--tls-key", hall->tls_key, NULL);
   g_assert_no_error (error);
   lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (hall->server));
   line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);

@@ -1161,15 +1161,19 @@ raw_stream_open (const char *token,
   RawStream *stream = g_new0 (RawStream, 1);
 
   g_assert_no_error (error);
-  stream->socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  stream->socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                 &error);
   g_assert_no_error (error);
   /* Small segments as well: on loopback the server's send buffer grows with the segment size,
    * to megabytes at the usual 64 KiB. */
   if (receive_buffer > 0)
-    g_assert_true (g_socket_set_option (stream->socket, SOL_SOCKET, SO_RCVBUF, receive_buffer, NULL) &&
-                   g_socket_set_option (stream->socket, IPPROTO_TCP, TCP_MAXSEG, 536, NULL));
+    {
+      g_assert_true (g_socket_set_option (stream->socket, SOL_SOCKET, SO_RCVBUF, receive_buffer, NULL));
+      g_assert_true (g_socket_set_option (stream->socket, IPPROTO_TCP, TCP_MAXSEG, 536, NULL));
+    }
   g_socket_set_timeout (stream->socket, 20);
-  address = g_inet_socket_address_new_from_string (g_uri_get_host (uri), (guint) g_uri_get_port (uri));
+  address = g_inet_socket_address_new_from_string (g_uri_get_host (uri),
+                                                   (guint) g_uri_get_port (uri));
   g_socket_connect (stream->socket, address, NULL, &error);
   g_assert_no_error (error);
   stream->conn = g_socket_connection_factory_create_connection (stream->socket);
@@ -1456,7 +1460,8 @@ test_tls (void)
   g_assert_no_error (board->error);
   g_free (issue_token (hall, "pension-enrol", NULL));
   stream_wait (board, 1);
-  g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (board->events, 0), "action"), ==, "issue");
+  g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (board->events, 0), "action"),
+                   ==, "issue");
   stream_close (board);
 
   g_object_unref (hall->session);

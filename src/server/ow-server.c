@@ -1480,7 +1480,8 @@ catchup_cb (gpointer data)
       if (json_array_get_length (events) == 0)
         sub->next_seq = front->broadcast_seq + 1;
       ow_web_socket_flush (sub->ws);
-      behind |= sub->next_seq <= front->broadcast_seq && ow_web_socket_get_queued (sub->ws) < CATCHUP_QUEUED_MAX;
+      behind |= sub->next_seq <= front->broadcast_seq &&
+                ow_web_socket_get_queued (sub->ws) < CATCHUP_QUEUED_MAX;
     }
 
   if (behind)
