@@ -157,10 +157,10 @@ queue_frame (OwWebSocket *ws,
 }
 
 /* Sends a close frame; what the client sends after it is read and dropped. */
-static void
-send_close (OwWebSocket *ws,
-            guint16      code,
-            const char  *reason)
+void
+ow_web_socket_close (OwWebSocket *ws,
+                     guint16      code,
+                     const char  *reason)
 {
   guint8 payload[CONTROL_MAX];
   gsize length = 0;
@@ -180,8 +180,7 @@ send_close (OwWebSocket *ws,
   queue_frame (ws, OPCODE_CLOSE, payload, length);
   ws->close_sent = TRUE;
   clear_source (&ws->ping_source);
-  if (ws->write_source == NULL)
-    write_some (ws);
+  ow_web_socket_flush (ws);
 }
 
 static gboolean
@@ -246,12 +245,12 @@ read_frames (OwWebSocket *ws)
       opcode = data[0] & 0x0f;
       if ((data[0] & 0x70) != 0)
         {
-          send_close (ws, OW_WEB_SOCKET_CLOSE_PROTOCOL_ERROR, "reserved bits set");
+          ow_web_socket_close (ws, OW_WEB_SOCKET_CLOSE_PROTOCOL_ERROR, "reserved bits set");
           return;
         }
       if ((data[1] & 0x80) == 0)
         {
-          send_close (ws, OW_WEB_SOCKET_CLOSE_PROTOCOL_ERROR, "a client's frame must be masked");
+          ow_web_socket_close (ws, OW_WEB_SOCKET_CLOSE_PROTOCOL_ERROR, "frames must be masked");
           return;
         }
       length = data[1] & 0x7f;
@@ -273,12 +272,12 @@ read_frames (OwWebSocket *ws)
         }
       if (opcode >= OPCODE_CLOSE && (length > CONTROL_MAX || (data[0] & 0x80) == 0))
         {
-          send_close (ws, OW_WEB_SOCKET_CLOSE_PROTOCOL_ERROR, "bad control frame");
+          ow_web_socket_close (ws, OW_WEB_SOCKET_CLOSE_PROTOCOL_ERROR, "bad control frame");
           return;
         }
       if (length > ws->max_payload)
         {
-          send_close (ws, OW_WEB_SOCKET_CLOSE_TOO_BIG, "message too big");
+          ow_web_socket_close (ws, OW_WEB_SOCKET_CLOSE_TOO_BIG, "message too big");
           return;
         }
       if (available < header + 4 + length)
@@ -306,11 +305,11 @@ read_frames (OwWebSocket *ws)
             guint16 code = length >= 2 ? (guint16) ((data[0] << 8) | data[1]) : 0;
 
             /* Echo the code, as RFC 6455 asks; the server then closes the connection. */
-            send_close (ws, length == 1 ? OW_WEB_SOCKET_CLOSE_PROTOCOL_ERROR : code, NULL);
+            ow_web_socket_close (ws, length == 1 ? OW_WEB_SOCKET_CLOSE_PROTOCOL_ERROR : code, NULL);
             return;
           }
         default:
-          send_close (ws, OW_WEB_SOCKET_CLOSE_PROTOCOL_ERROR, "unknown opcode");
+          ow_web_socket_close (ws, OW_WEB_SOCKET_CLOSE_PROTOCOL_ERROR, "unknown opcode");
           return;
         }
       g_byte_array_remove_range (ws->incoming, 0, (guint) (header + 4 + length));
@@ -361,11 +360,12 @@ ow_web_socket_new (GIOStream       *stream,
                    OwWebSocketFunc  drained_func,
                    gpointer         data)
 {
-  OwWebSocket *ws = g_new0 (OwWebSocket, 1);
+  OwWebSocket *ws;
 
   g_return_val_if_fail (G_IS_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream)), NULL);
   g_return_val_if_fail (G_IS_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream)), NULL);
 
+  ws = g_new0 (OwWebSocket, 1);
   ws->stream = g_object_ref (stream);
   ws->input = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream));
   ws->output = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream));
@@ -415,14 +415,6 @@ ow_web_socket_flush (OwWebSocket *ws)
 {
   if (!ws->ended && ws->write_source == NULL && ws->outgoing->len > 0)
     write_some (ws);
-}
-
-void
-ow_web_socket_close (OwWebSocket *ws,
-                     guint16      code,
-                     const char  *reason)
-{
-  send_close (ws, code, reason);
 }
 
 /* What is still queued is dropped: call after ow_web_socket_close () has had its chance. */
