@@ -31,11 +31,13 @@ run_clear (Run *run)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
 
+/* @env: NAME=VALUE pairs to set (an empty VALUE unsets NAME), or NULL. */
 static Run
-run_cli_stdin (CliFixture  *fixture,
-               const char  *input,
-               const char  *first,
-               ...)
+run_cli_valist (CliFixture         *fixture,
+                const char         *input,
+                const char * const *env,
+                const char         *first,
+                va_list             args)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
@@ -44,7 +46,6 @@ run_cli_stdin (CliFixture  *fixture,
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
   Run run = { 0 };
-  va_list args;
 
   g_ptr_array_add (argv, (gpointer) g_getenv ("ONEWINDOW_CLI"));
   g_assert_nonnull (g_ptr_array_index (argv, 0));
@@ -53,19 +54,56 @@ run_cli_stdin (CliFixture  *fixture,
       g_ptr_array_add (argv, (gpointer) "--db");
       g_ptr_array_add (argv, fixture->db);
     }
-  va_start (args, first);
   for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
     g_ptr_array_add (argv, (gpointer) arg);
-  va_end (args);
   g_ptr_array_add (argv, NULL);
 
   if (fixture != NULL)
     g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", fixture->dir, TRUE);
+  for (guint i = 0; env != NULL && env[i] != NULL; i++)
+    {
+      g_auto(GStrv) pair = g_strsplit (env[i], "=", 2);
+
+      if (pair[1] == NULL || *pair[1] == '\0')
+        g_subprocess_launcher_unsetenv (launcher, pair[0]);
+      else
+        g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
+    }
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, input, NULL, &run.out, &run.err, &error);
   g_assert_no_error (error);
   run.status = g_subprocess_get_exit_status (process);
+  return run;
+}
+
+static Run
+run_cli_stdin (CliFixture *fixture,
+               const char *input,
+               const char *first,
+               ...)
+{
+  va_list args;
+  Run run;
+
+  va_start (args, first);
+  run = run_cli_valist (fixture, input, NULL, first, args);
+  va_end (args);
+  return run;
+}
+
+static Run
+run_cli_env (CliFixture         *fixture,
+             const char * const *env,
+             const char         *first,
+             ...)
+{
+  va_list args;
+  Run run;
+
+  va_start (args, first);
+  run = run_cli_valist (fixture, NULL, env, first, args);
+  va_end (args);
   return run;
 }
 
@@ -429,6 +467,33 @@ test_languages (CliFixture    *fixture,
   g_assert_nonnull (strstr (en.out, "You have taken number A002"));
   g_assert_nonnull (strstr (en.out, "Sole proprietor registration"));
   g_assert_cmpint (bad.status, ==, 2);
+  /* Refused in the environment's language (English here), not in the one asked for. */
+  g_assert_nonnull (strstr (bad.err, "--lang is zh_CN or en"));
+}
+
+/* LANG alone picks the language, even where the system never generated that locale (a bare
+ * Debian has only C.UTF-8): setlocale () fails, the messages must not fall back to English. */
+static void
+test_language_from_lang (CliFixture    *fixture,
+                         gconstpointer  user_data)
+{
+  const char *zh_env[] = { "LANG=zh_CN.UTF-8", "LANGUAGE=", "LC_ALL=", "LC_MESSAGES=", NULL };
+  const char *en_env[] = { "LANG=en_US.UTF-8", "LANGUAGE=", "LC_ALL=", "LC_MESSAGES=", NULL };
+  const char *c_env[] = { "LANG=C", "LANGUAGE=", "LC_ALL=", "LC_MESSAGES=", NULL };
+  const char *both_env[] = { "LANG=zh_CN.UTF-8", "LANGUAGE=en", "LC_ALL=", "LC_MESSAGES=", NULL };
+  const char *bad_env[] = { "LANG=zh_CN.UTF-8", "LANGUAGE=", "LC_ALL=", "LC_MESSAGES=", NULL };
+  g_auto(Run) zh = run_cli_env (fixture, zh_env, "ticket", "issue", "no-such-service", NULL);
+  g_auto(Run) en = run_cli_env (fixture, en_env, "ticket", "issue", "no-such-service", NULL);
+  g_auto(Run) c = run_cli_env (fixture, c_env, "ticket", "issue", "no-such-service", NULL);
+  g_auto(Run) both = run_cli_env (fixture, both_env, "ticket", "issue", "no-such-service", NULL);
+  g_auto(Run) bad = run_cli_env (fixture, bad_env, "--lang", "fr", "stats", NULL);
+
+  g_assert_nonnull (strstr (zh.err, "没有事项“no-such-service”"));
+  g_assert_nonnull (strstr (en.err, "no service 'no-such-service'"));
+  g_assert_nonnull (strstr (c.err, "no service 'no-such-service'"));
+  /* An explicit LANGUAGE still wins over LANG. */
+  g_assert_nonnull (strstr (both.err, "no service 'no-such-service'"));
+  g_assert_nonnull (strstr (bad.err, "--lang 只能是 zh_CN 或 en"));
 }
 
 static void
@@ -589,6 +654,7 @@ main (int    argc,
   ADD ("/ow/cli/followup", test_followup);
   ADD ("/ow/cli/promise", test_promise);
   ADD ("/ow/cli/languages", test_languages);
+  ADD ("/ow/cli/language-from-lang", test_language_from_lang);
   ADD ("/ow/cli/default-db-and-usage", test_default_db_and_usage);
 #undef ADD
 

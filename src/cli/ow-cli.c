@@ -1466,10 +1466,13 @@ ow_cli_run (int    argc,
         break;
     }
 
-  setup_locale (lang);
-
   if (lang != NULL && !g_str_equal (lang, "zh_CN") && !g_str_equal (lang, "en"))
-    return usage (&cli, _("--lang is zh_CN or en"));
+    {
+      /* Said in the environment's language, not in the one refused. */
+      setup_locale (NULL);
+      return usage (&cli, _("--lang is zh_CN or en"));
+    }
+  setup_locale (lang);
   if (i < argc && g_str_has_prefix (argv[i], "--"))
     {
       g_autofree char *message = g_strdup_printf (_("unknown option %s"), argv[i]);
