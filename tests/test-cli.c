@@ -496,6 +496,30 @@ test_language_from_lang (CliFixture    *fixture,
   g_assert_nonnull (strstr (bad.err, "--lang 只能是 zh_CN 或 en"));
 }
 
+/* A catalogue that is not JSON: the line and column in either language, json-glib's
+ * "<data>" and its label left out. */
+static void
+test_syntax_error_languages (CliFixture    *fixture,
+                             gconstpointer  user_data)
+{
+  g_autofree char *path = g_build_filename (fixture->dir, "broken.json", NULL);
+  const char *zh_env[] = { "LANGUAGE=zh_CN", NULL };
+  const char *en_env[] = { "LANGUAGE=en", NULL };
+
+  g_assert_true (g_file_set_contents (path, "{\n  \"hall\": ,\n}\n", -1, NULL));
+  {
+    g_auto(Run) zh = run_cli_env (fixture, zh_env, "catalog", "import", path, NULL);
+    g_auto(Run) en = run_cli_env (fixture, en_env, "catalog", "import", path, NULL);
+
+    g_assert_cmpint (zh.status, ==, 2);
+    g_assert_cmpint (en.status, ==, 2);
+    g_assert_nonnull (strstr (zh.err, "broken.json：第 2 行第 11 列：不是有效的 JSON："));
+    g_assert_nonnull (strstr (en.err, "broken.json: line 2, column 11: not valid JSON: "));
+    g_assert_null (strstr (zh.err, "<data>"));
+    g_assert_null (strstr (en.err, "Parse error"));
+  }
+}
+
 static void
 test_default_db_and_usage (CliFixture    *fixture,
                            gconstpointer  user_data)
@@ -655,6 +679,7 @@ main (int    argc,
   ADD ("/ow/cli/promise", test_promise);
   ADD ("/ow/cli/languages", test_languages);
   ADD ("/ow/cli/language-from-lang", test_language_from_lang);
+  ADD ("/ow/cli/syntax-error-languages", test_syntax_error_languages);
   ADD ("/ow/cli/default-db-and-usage", test_default_db_and_usage);
 #undef ADD
 

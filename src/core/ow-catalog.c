@@ -1337,6 +1337,48 @@ find_object_path (JsonNode   *node,
   return NULL;
 }
 
+
+/* json-glib says "<data>:LINE:COLUMN: Parse error: WHAT", translated as a whole (in zh_CN
+ * "<data>:2:12：解析错误：WHAT"): the position, and what follows its label, or NULL. */
+static const char *
+json_error_position (const char *message,
+                     guint      *line,
+                     guint      *column)
+{
+  /* Its own translation of the message, to find the label between the position and WHAT. */
+  const char *format = g_dgettext ("json-glib-1.0", "%s:%d:%d: Parse error: %s");
+  const char *label = NULL, *label_end = NULL;
+  int consumed = 0;
+  guint conversions = 0;
+
+  if (sscanf (message, "<data>:%u:%u%n", line, column, &consumed) != 2 || consumed == 0)
+    return NULL;
+  for (const char *p = format; *p != '\0'; p++)
+    {
+      if (*p != '%')
+        continue;
+      if (p[1] == '%')
+        {
+          p++;
+          continue;
+        }
+      if (++conversions == 4)
+        {
+          label_end = p;
+          break;
+        }
+      p += strcspn (p, "ds");   /* to the conversion's letter, past any "1$" */
+      if (*p == '\0')
+        return NULL;
+      if (conversions == 3)
+        label = p + 1;
+    }
+  message += consumed;
+  if (label != NULL && label_end != NULL && strncmp (message, label, label_end - label) == 0)
+    return message + (label_end - label);
+  return NULL;
+}
+
 static gboolean
 parse_json (Catalog     *cat,
             const char  *data,
@@ -1359,19 +1401,17 @@ parse_json (Catalog     *cat,
   if (!ok)
     {
       const char *message = local_error->message;
+      const char *what;
       guint line = 0, column = 0;
-      int consumed = 0;
 
       g_clear_pointer (&state.dup_object, json_object_unref);
       g_clear_pointer (&state.dup_name, g_free);
 
-      /* json-glib says "<data>:LINE:COLUMN: Parse error: WHAT"; keep its position. */
-      if (sscanf (message, "<data>:%u:%u: Parse error: %n", &line, &column, &consumed) == 2 &&
-          consumed > 0)
+      if ((what = json_error_position (message, &line, &column)) != NULL)
         /* Translators: the file name, a line and a column, and the JSON parser's message. */
         g_set_error (error, OW_CATALOG_ERROR, OW_CATALOG_ERROR_SYNTAX,
                      _("%s: line %u, column %u: not valid JSON: %s"),
-                     cat->source, line, column, message + consumed);
+                     cat->source, line, column, what);
       else
         g_set_error (error, OW_CATALOG_ERROR, OW_CATALOG_ERROR_SYNTAX, _("%s: not valid JSON: %s"),
                      cat->source, message);
