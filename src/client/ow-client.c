@@ -3,6 +3,7 @@
 
 #include "ow-client.h"
 
+#include <glib/gi18n-lib.h>
 #include <libsoup/soup.h>
 #include <string.h>
 
@@ -99,7 +100,7 @@ request_done_cb (GObject      *source,
         g_task_return_error (task, g_steal_pointer (&error));
       else
         g_task_return_new_error (task, OW_CLIENT_ERROR, OW_CLIENT_ERROR_NETWORK,
-                                 "cannot reach the hall server: %s", error->message);
+                                 _("cannot reach the hall server: %s"), error->message);
       return;
     }
 
@@ -108,7 +109,7 @@ request_done_cb (GObject      *source,
       (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       g_task_return_new_error (task, OW_CLIENT_ERROR, status >= 500 ? OW_CLIENT_ERROR_SERVER : OW_CLIENT_ERROR_PROTOCOL,
-                               "the hall server answered %u without JSON", status);
+                               _("the hall server answered %u without JSON"), status);
       return;
     }
   object = json_node_get_object (root);

@@ -415,13 +415,13 @@ ow_ticket_renderer_get_status_url (OwTicketRenderer  *self,
   token = json_object_get_string_member_with_default (ticket, "token", NULL);
   if (token == NULL || *token == '\0')
     {
-      g_set_error (error, OW_TICKET_ERROR, OW_TICKET_ERROR_INVALID, "the ticket has no token");
+      g_set_error (error, OW_TICKET_ERROR, OW_TICKET_ERROR_INVALID, _("the ticket has no token"));
       return NULL;
     }
   if (self->status_base_url == NULL || *self->status_base_url == '\0')
     {
       g_set_error (error, OW_TICKET_ERROR, OW_TICKET_ERROR_INVALID,
-                   "the hall has no status page base URL (setting status_base_url)");
+                   _("the hall has no status page base URL (setting status_base_url)"));
       return NULL;
     }
   base = g_strdup (self->status_base_url);
@@ -651,7 +651,7 @@ add_qr (Render      *r,
   if (qr == NULL)
     {
       g_set_error (error, OW_TICKET_ERROR, OW_TICKET_ERROR_INVALID,
-                   "the status URL does not fit in a QR code (%zu bytes)", strlen (url));
+                   _("the status URL does not fit in a QR code (%zu bytes)"), strlen (url));
       return FALSE;
     }
   /* A whole number of printer dots per module keeps every module the same size on a 203 dpi
@@ -1005,7 +1005,7 @@ ow_ticket_renderer_render (OwTicketRenderer  *self,
   number = json_object_get_string_member_with_default (ticket, "number", NULL);
   if (number == NULL || *number == '\0')
     {
-      g_set_error (error, OW_TICKET_ERROR, OW_TICKET_ERROR_INVALID, "the ticket has no number");
+      g_set_error (error, OW_TICKET_ERROR, OW_TICKET_ERROR_INVALID, _("the ticket has no number"));
       return NULL;
     }
   url = ow_ticket_renderer_get_status_url (self, ticket, error);
@@ -1013,7 +1013,7 @@ ow_ticket_renderer_render (OwTicketRenderer  *self,
     return NULL;
   if (json_object_get_string_member_with_default (ticket, "token", NULL) == NULL)
     {
-      g_set_error (error, OW_TICKET_ERROR, OW_TICKET_ERROR_INVALID, "the ticket has no token");
+      g_set_error (error, OW_TICKET_ERROR, OW_TICKET_ERROR_INVALID, _("the ticket has no token"));
       return NULL;
     }
 
@@ -1081,7 +1081,7 @@ ow_ticket_renderer_render (OwTicketRenderer  *self,
   if (status != CAIRO_STATUS_SUCCESS)
     {
       g_set_error (error, OW_TICKET_ERROR, OW_TICKET_ERROR_FAILED,
-                   "cannot draw the ticket: %s", cairo_status_to_string (status));
+                   _("cannot draw the ticket: %s"), cairo_status_to_string (status));
       return NULL;
     }
   return g_byte_array_free_to_bytes (g_steal_pointer (&pdf));
