@@ -402,6 +402,10 @@ test_transfer (HallFixture   *fixture,
   last = json_object_get_object_member (json_array_get_object_element (history, json_array_get_length (history) - 2), "details");
   g_assert_cmpstr (json_object_get_string_member (last, "to_window"), ==, "w5");
   g_assert_cmpstr (json_object_get_string_member (last, "reason"), ==, "needs the senior reviewer");
+  g_assert_cmpstr (json_object_get_string_member (last, "from_state"), ==, "called");
+  /* The call logs the state it found the ticket in, not the one it left it in. */
+  last = json_object_get_object_member (json_array_get_object_element (history, json_array_get_length (history) - 1), "details");
+  g_assert_cmpstr (json_object_get_string_member (last, "from_state"), ==, "waiting");
 }
 
 static void

@@ -2007,6 +2007,7 @@ ow_hall_window_act (OwHall              *self,
         if (t == NULL)
           goto fail;
 
+        json_object_set_string_member (details, "from_state", t->state);
         ticket_set (&t->state, "called");
         ticket_set (&t->window, window);
         t->called_at = now;
@@ -2066,7 +2067,9 @@ ow_hall_window_act (OwHall              *self,
       break;
     }
 
-  json_object_set_string_member (details, "from_state", t->state);
+  /* A call has said already: the state before it picked the ticket. */
+  if (!json_object_has_member (details, "from_state"))
+    json_object_set_string_member (details, "from_state", t->state);
   acted_step = g_strdup (t->step);
 
   switch (action)
