@@ -1470,6 +1470,49 @@ test_tls (void)
   test_hall_start_server (hall);
 }
 
+/* What the server says on its standard error when it starts listening on @listen. */
+static char *
+server_start_messages (const char *listen)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                       G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) server = NULL;
+  g_autoptr(GDataInputStream) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  char *err = NULL;
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  server = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("ONEWINDOW_SERVER"), "--db", hall->db,
+                                        "--listen", listen, NULL);
+  g_assert_no_error (error);
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server));
+  line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (line, "listening on "));
+  g_subprocess_send_signal (server, SIGTERM);
+  g_subprocess_communicate_utf8 (server, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  return err;
+}
+
+/* The catalogue's default status URL is 127.0.0.1: fine for one machine, but a server that
+ * listens for the hall's network says its tickets' QR codes would not open on phones. */
+static void
+test_status_url_warning (void)
+{
+  test_hall_stop_server (hall, SIGTERM);
+  {
+    g_autofree char *local = server_start_messages ("127.0.0.1:0");
+    g_autofree char *network = server_start_messages ("0.0.0.0:0");
+
+    g_assert_null (strstr (local, "hall.status_base_url"));
+    g_assert_nonnull (strstr (network, "set the catalogue's hall.status_base_url"));
+    g_assert_nonnull (strstr (network, "http://127.0.0.1:8080"));
+  }
+  test_hall_start_server (hall);
+}
+
 /* Many windows calling at once never get the same ticket. */
 
 typedef struct
@@ -2124,6 +2167,7 @@ main (int    argc,
   g_test_add_func ("/ow/server/events-protocol", test_events_protocol);
   g_test_add_func ("/ow/server/events-catch-up", test_events_catch_up);
   g_test_add_func ("/ow/server/tls", test_tls);
+  g_test_add_func ("/ow/server/status-url-warning", test_status_url_warning);
   g_test_add_func ("/ow/server/concurrent-calls", test_concurrent_calls);
   g_test_add_func ("/ow/server/abandoned-connections", test_abandoned_connections);
   g_test_add_func ("/ow/server/descriptor-limit", test_descriptor_limit);

@@ -3314,6 +3314,26 @@ listen_socket (GSocketAddress  *address,
   return g_steal_pointer (&socket);
 }
 
+/* Tickets carry the catalogue's hall.status_base_url in their QR code.  Its default,
+ * http://127.0.0.1:8080, suits one machine; a server that listens for the hall's network
+ * with it left so hands citizens a link their phones cannot open. */
+static void
+warn_unreachable_status_url (OwServer     *self,
+                             GInetAddress *listening)
+{
+  g_autofree char *base = ow_db_get_setting (self->writer_db, "status_base_url");
+  g_autoptr(GUri) uri = base != NULL ? g_uri_parse (base, G_URI_FLAGS_NONE, NULL) : NULL;
+  g_autoptr(GInetAddress) target = NULL;
+  const char *host;
+
+  if (uri == NULL || g_inet_address_get_is_loopback (listening) || (host = g_uri_get_host (uri)) == NULL)
+    return;
+  target = g_inet_address_new_from_string (host);
+  if (g_ascii_strcasecmp (host, "localhost") == 0 || (target != NULL && g_inet_address_get_is_loopback (target)))
+    g_message ("tickets link citizens' phones to %s, this machine only: set the catalogue's "
+               "hall.status_base_url to the address phones reach this server by", base);
+}
+
 gboolean
 ow_server_start (OwServer  *self,
                  GError   **error)
@@ -3359,6 +3379,7 @@ ow_server_start (OwServer  *self,
                                                                                         : "%s://%s:%u",
                                self->certificate != NULL ? "https" : "http", host_text,
                                g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  warn_unreachable_status_url (self, inet);
 
   self->writer = g_thread_new ("ow-writer", writer_main, self);
   self->logins = g_thread_pool_new (login_thread, self, 1, FALSE, NULL);
