@@ -739,6 +739,27 @@ test_bad_input (void)
   }
 }
 
+/* Posts the rating form @form to @url as a browser asking for @lang would, and returns the
+ * page, checking @status. */
+static char *
+post_form (const char *url,
+           const char *form,
+           const char *lang,
+           guint       status)
+{
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", url);
+  g_autoptr(GBytes) body = g_bytes_new (form, strlen (form));
+  g_autoptr(GBytes) page = NULL;
+
+  soup_message_set_request_body_from_bytes (msg, "application/x-www-form-urlencoded", body);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept-Language", lang);
+  soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+  page = soup_session_send_and_read (hall->session, msg, NULL, NULL);
+  g_assert_nonnull (page);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, status);
+  return g_strndup (g_bytes_get_data (page, NULL), g_bytes_get_size (page));
+}
+
 /* The status page, in both languages. */
 static char *
 get_page (const char *path,
@@ -841,6 +862,22 @@ test_status_page (void)
     rated_page = get_page (path, "zh-CN", 200);
     g_assert_nonnull (strstr (rated_page, "非常满意"));
     g_assert_null (strstr (rated_page, "<form"));
+
+    /* A form the server refuses says why, in the phone's language, and leads back. */
+    {
+      g_autofree char *waiting = issue_token (hall, "property-reg", NULL);
+      g_autofree char *waiting_url = g_strdup_printf ("%s/t/%s/rating", hall->url, waiting);
+      g_autofree char *again = post_form (form_url, "level=4", "zh-CN", 409);
+      g_autofree char *early = post_form (waiting_url, "level=4", "en", 409);
+      g_autofree char *back = g_strdup_printf ("<a href=\"%s\">", path);
+
+      g_assert_nonnull (strstr (again, "评价未记录"));
+      g_assert_nonnull (strstr (again, "这张号票已经评价过"));
+      g_assert_nonnull (strstr (again, back));
+      g_assert_nonnull (strstr (early, "Rating not recorded"));
+      g_assert_nonnull (strstr (early, "once its service is finished"));
+      g_assert_nonnull (strstr (early, "lang=\"en\""));
+    }
   }
 }
 

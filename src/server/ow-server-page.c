@@ -230,7 +230,8 @@ page_head (GString    *out,
 char *
 ow_server_page_message (const char *lang,
                         const char *title,
-                        const char *text)
+                        const char *text,
+                        const char *back)
 {
   GString *out = g_string_new (NULL);
 
@@ -239,7 +240,16 @@ ow_server_page_message (const char *lang,
   append_escaped (out, title);
   g_string_append (out, "</h1>\n<p>");
   append_escaped (out, text);
-  g_string_append (out, "</p>\n</body>\n</html>\n");
+  g_string_append (out, "</p>\n");
+  if (back != NULL)
+    {
+      g_string_append (out, "<p><a href=\"");
+      append_escaped (out, back);
+      g_string_append (out, "\">");
+      append_escaped (out, _("Back to your ticket"));
+      g_string_append (out, "</a></p>\n");
+    }
+  g_string_append (out, "</body>\n</html>\n");
   return g_string_free (out, FALSE);
 }
 

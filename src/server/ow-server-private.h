@@ -13,7 +13,8 @@ char       *ow_server_page_ticket     (JsonObject  *ticket,
 /* A small page with a title and a sentence, for 404s and bad input. */
 char       *ow_server_page_message    (const char  *lang,
                                        const char  *title,
-                                       const char  *text);
+                                       const char  *text,
+                                       const char  *back);
 /* "zh_CN" or "en", from an Accept-Language header (NULL allowed). */
 const char *ow_server_pick_language   (const char  *accept_language);
 /* Remembers the server's own language (LANGUAGE at start-up).  Call once, before any thread

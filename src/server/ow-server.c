@@ -1136,12 +1136,66 @@ run_device_revoke (OwServer  *self,
   return object_node (result);
 }
 
+/* The language of a page for @msg's browser, which the response then says it is in. */
+static const char *
+page_language_of (SoupServerMessage *msg)
+{
+  const char *lang = ow_server_pick_language (
+    soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Accept-Language"));
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  soup_message_headers_replace (headers, "Content-Language", g_str_equal (lang, "zh_CN") ? "zh-CN" : "en");
+  soup_message_headers_replace (headers, "Vary", "Accept-Language");
+  return lang;
+}
+
+/* A citizen's rating form that the writer refused: a page saying why, in the browser's
+ * language (the error's message is in the server's), with the way back. */
+static void
+respond_form_refusal (Op *op)
+{
+  const char *lang = page_language_of (op->msg);
+  g_autoptr(OwPageLanguage) page_language = ow_server_page_language_begin (lang);
+  g_autofree char *text = NULL;
+  guint status;
+
+  if (g_error_matches (op->error, OW_HALL_ERROR, OW_HALL_ERROR_EXISTS))
+    {
+      text = g_strdup (_("This ticket has been rated already. Thank you."));
+      status = 409;
+    }
+  else if (g_error_matches (op->error, OW_HALL_ERROR, OW_HALL_ERROR_WRONG_STATE))
+    {
+      text = g_strdup (_("A ticket can be rated once its service is finished."));
+      status = 409;
+    }
+  else if (g_error_matches (op->error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND))
+    {
+      text = g_strdup (_("Please check the link on your ticket."));
+      status = 404;
+    }
+  else if (g_error_matches (op->error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID))
+    {
+      /* The form sends only a level it offers and text; what is left is the comment's length. */
+      text = g_strdup_printf (_("A comment is at most %d characters."), OW_RATING_COMMENT_MAX);
+      status = 400;
+    }
+  else
+    {
+      text = g_strdup (_("The rating could not be saved just now. Please try again."));
+      status = 503;
+    }
+  respond_html (op->msg, status, ow_server_page_message (lang, _("Rating not recorded"), text, op->redirect));
+}
+
 static void
 op_respond (Op *op)
 {
   if (op->gone)
     return;
-  if (op->redirect != NULL)
+  if (op->redirect != NULL && op->result == NULL)
+    respond_form_refusal (op);
+  else if (op->redirect != NULL)
     {
       /* A browser's form: back to the page, which shows the outcome. */
       soup_server_message_set_redirect (op->msg, 303, op->redirect);
@@ -2263,12 +2317,12 @@ handle_form_rating (Front             *front,
       !g_ascii_string_to_unsigned (level_text, 10, OW_RATING_MIN, OW_RATING_MAX, &level, NULL) ||
       (comment != NULL && !g_utf8_validate (comment, -1, NULL)))
     {
-      const char *lang = ow_server_pick_language (
-        soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Accept-Language"));
+      const char *lang = page_language_of (msg);
       g_autoptr(OwPageLanguage) page_language = ow_server_page_language_begin (lang);
+      g_autofree char *back = g_strdup_printf ("/t/%s", token);
 
       respond_html (msg, 400, ow_server_page_message (lang, _("Rating not recorded"),
-                                                      _("Please choose one of the five levels.")));
+                                                      _("Please choose one of the five levels."), back));
       return;
     }
   op = op_new (front, msg, run_rate, NULL);
@@ -2284,21 +2338,17 @@ handle_status_page (Front             *front,
                     SoupServerMessage *msg,
                     const char        *token)
 {
-  const char *lang = ow_server_pick_language (
-    soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Accept-Language"));
+  const char *lang = page_language_of (msg);
   g_autoptr(JsonObject) ticket = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(OwPageLanguage) page_language = ow_server_page_language_begin (lang);
 
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Content-Language",
-                                g_str_equal (lang, "zh_CN") ? "zh-CN" : "en");
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Vary", "Accept-Language");
   ticket = ow_public_ticket (front->hall, token, &error);
   if (ticket == NULL)
     {
       if (g_error_matches (error, OW_HALL_ERROR, OW_HALL_ERROR_NOT_FOUND))
         respond_html (msg, 404, ow_server_page_message (lang, _("No such ticket"),
-                                                        _("Please check the link on your ticket.")));
+                                                        _("Please check the link on your ticket."), NULL));
       else
         respond_gerror (msg, error);
       return;
