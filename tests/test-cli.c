@@ -464,7 +464,7 @@ test_languages (CliFixture    *fixture,
   g_assert_cmpint (zh.status, ==, 0);
   g_assert_nonnull (strstr (zh.out, "您已领取 A001 号"));
   g_assert_nonnull (strstr (zh.out, "个体工商户登记"));
-  g_assert_nonnull (strstr (en.out, "You have taken number A002"));
+  g_assert_nonnull (strstr (en.out, "You have taken number A002; 1 person is ahead of you."));
   g_assert_nonnull (strstr (en.out, "Sole proprietor registration"));
   g_assert_cmpint (bad.status, ==, 2);
   /* Refused in the environment's language (English here), not in the one asked for. */

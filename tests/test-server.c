@@ -808,6 +808,9 @@ test_status_page (void)
   g_assert_nonnull (strstr (zh, "不动产转移登记"));
   g_assert_nonnull (strstr (zh, "前方等待"));
   g_assert_nonnull (strstr (zh, "http-equiv=\"refresh\""));
+  /* Chinese sentences follow one another without a space. */
+  g_assert_nonnull (strstr (zh, "。本页会自动刷新。</footer>"));
+  g_assert_nonnull (strstr (en, ". This page refreshes itself.</footer>"));
   g_assert_nonnull (strstr (en, number));
   g_assert_nonnull (strstr (en, "lang=\"en\""));
   g_assert_nonnull (strstr (en, "People ahead of you: 1"));

@@ -464,9 +464,11 @@ cmd_ticket (Cli   *cli,
     print_json (ticket);
   else if (g_str_equal (verb, "issue"))
     {
-      g_print (_("You have taken number %s; %lld people are ahead of you.\n"),
-               json_object_get_string_member (ticket, "number"),
-               (long long) json_object_get_int_member (ticket, "ahead"));
+      gint64 ahead = json_object_get_int_member (ticket, "ahead");
+
+      g_print (g_dngettext (GETTEXT_PACKAGE, "You have taken number %s; %lld person is ahead of you.\n",
+                            "You have taken number %s; %lld people are ahead of you.\n", (gulong) ahead),
+               json_object_get_string_member (ticket, "number"), (long long) ahead);
       print_ticket_text (cli, ticket);
     }
   else

@@ -1229,7 +1229,8 @@ ow_hall_issue_ticket (OwHall         *self,
 
       if (JSON_NODE_HOLDS_ARRAY (node))
         for (guint i = 0; i < json_array_get_length (json_node_get_array (node)); i++)
-          g_string_append_printf (list, "%s%s", i ? ", " : "",
+          /* Translators: between items of a list; 、 in Chinese. */
+          g_string_append_printf (list, "%s%s", i ? _(", ") : "",
                                   json_array_get_string_element (json_node_get_array (node), i));
       /* Translators: the second %s is a list of time ranges such as "08:30-12:00, 13:30-17:30". */
       g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_CLOSED,

@@ -330,7 +330,12 @@ ow_server_page_ticket (JsonObject *ticket,
                              (int) json_object_get_int_member_with_default (ticket, "ahead", 0));
       g_string_append (out, "</p>\n<p class=\"wait\">");
       if (wait_s > 0)
-        append_escaped_printf (out, _("Estimated wait: about %d minutes"), (int) ((wait_s + 59) / 60));
+        {
+          int minutes = (int) ((wait_s + 59) / 60);
+
+          append_escaped_printf (out, g_dngettext (GETTEXT_PACKAGE, "Estimated wait: about %d minute",
+                                                   "Estimated wait: about %d minutes", minutes), minutes);
+        }
       else
         append_escaped (out, _("You are next."));
       g_string_append (out, "</p>\n");
@@ -434,12 +439,11 @@ ow_server_page_ticket (JsonObject *ticket,
     }
 
   g_string_append (out, "<footer>");
-  append_escaped_printf (out, _("Updated at %s."), updated);
   if (open && !can_rate)
-    {
-      g_string_append (out, " ");
-      append_escaped (out, _("This page refreshes itself."));
-    }
+    /* Translators: the time of day; two sentences, spaced as the language spaces them. */
+    append_escaped_printf (out, _("Updated at %s. This page refreshes itself."), updated);
+  else
+    append_escaped_printf (out, _("Updated at %s."), updated);
   g_string_append (out, "</footer>\n</body>\n</html>\n");
   return g_string_free (out, FALSE);
 }
