@@ -678,6 +678,11 @@ test_bad_input (void)
   expect_4xx ("POST", "/api/v1/windows/w6/pause", counter, "{\"reason\": false}", -1);
   expect_4xx ("POST", "/api/v1/windows/w6/transfer", counter, "{\"to_step\": 5, \"reason\": \"x\"}", -1);
   expect_4xx ("POST", "/api/v1/windows/w6/dance", counter, NULL, -1);
+  /* No such action is a 404 whatever the method; a real one asked with GET is a 405. */
+  {
+    g_autoptr(JsonObject) missing = test_http (hall, "GET", "/api/v1/windows/w6/history", counter, NULL, 404);
+    g_autoptr(JsonObject) method = test_http (hall, "GET", "/api/v1/windows/w6/call", counter, NULL, 405);
+  }
 
   /* Unknown paths, methods, queries and encodings. */
   expect_4xx ("GET", "/nothing/here", NULL, NULL, -1);
@@ -693,6 +698,8 @@ test_bad_input (void)
     expect_4xx ("GET", "/api/v1/audit?limit=99999999999999999999999", sup, NULL, -1);
     expect_4xx ("GET", "/api/v1/audit?since=%ff", sup, NULL, -1);
     expect_4xx ("GET", "/api/v1/stats?from=yesterday", sup, NULL, -1);
+    expect_4xx ("GET", "/api/v1/stats?from=2026-12-01&to=2026-11-01", sup, NULL, -1);
+    expect_4xx ("GET", "/api/v1/followups?from=2026-12-01&to=2026-11-01", sup, NULL, -1);
     expect_4xx ("GET", "/api/v1/events?since=999999999999", sup, NULL, -1);
   }
   expect_4xx ("GET", "/api/v1/queues", "\xff\xfe", NULL, -1);

@@ -2866,6 +2866,16 @@ handler_cb (SoupServer        *server,
 
   ROUTE (n == 5 && g_str_equal (seg[2], "windows"))
     {
+      OwWindowAction action;
+
+      /* A path that names no action is not there, whatever the method (a POST still answers
+       * for its token first, below). */
+      if (g_strcmp0 (soup_server_message_get_method (msg), "POST") != 0 &&
+          !ow_hall_window_action_from_string (seg[4], &action))
+        {
+          respond_errorf (msg, 404, "not_found", _("no window action '%s'"), seg[4]);
+          return;
+        }
       NEED ("POST");
       NEED_TOKEN ();
       handle_window_action (front, msg, seg[3], seg[4]);
@@ -2969,6 +2979,11 @@ handler_cb (SoupServer        *server,
       if ((from != NULL && !valid_day (from)) || (to != NULL && !valid_day (to)))
         {
           respond_error (msg, 400, "invalid", _("'from' and 'to' are days, YYYY-MM-DD"));
+          return;
+        }
+      if (from != NULL && to != NULL && strcmp (from, to) > 0)
+        {
+          respond_error (msg, 400, "invalid", _("'from' is after 'to'"));
           return;
         }
       respond_array (msg, "followups",
