@@ -675,6 +675,12 @@ test_bad_input (void)
   expect_4xx ("POST", "/api/v1/windows/w6/return", counter, "{\"missing\": \"id-card\"}", -1);
   expect_4xx ("POST", "/api/v1/windows/w6/return", counter, "{\"missing\": [1, 2]}", -1);
   expect_4xx ("POST", "/api/v1/windows/w6/return", counter, "{\"missing\": []}", -1);
+  {
+    g_autoptr(JsonObject) absent = test_http (hall, "POST", "/api/v1/windows/w6/return", counter, "{}", 400);
+
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (absent, "error"), "message"),
+                     ==, "'missing' is missing");
+  }
   expect_4xx ("POST", "/api/v1/windows/w6/pause", counter, "{\"reason\": false}", -1);
   expect_4xx ("POST", "/api/v1/windows/w6/transfer", counter, "{\"to_step\": 5, \"reason\": \"x\"}", -1);
   expect_4xx ("POST", "/api/v1/windows/w6/dance", counter, NULL, -1);

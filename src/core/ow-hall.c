@@ -2175,8 +2175,8 @@ ow_hall_window_act (OwHall              *self,
         else if (args->deadline != NULL)
           {
             g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_INVALID,
-                         _("a deadline goes with the documents the citizen promises to bring "
-                           "(--missing DOC_ID ...)"));
+                         _("a deadline goes with the documents the citizen promises to bring: "
+                           "give them too"));
             goto fail;
           }
         if (!close_visit (self, t, "done", now, over_s, staff, error) ||

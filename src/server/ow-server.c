@@ -737,7 +737,12 @@ member_string_array (SoupServerMessage   *msg,
   JsonArray *array;
 
   *out = NULL;
-  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+  if (node == NULL)
+    {
+      respond_errorf (msg, 400, "invalid", _("'%s' is missing"), name);
+      return FALSE;
+    }
+  if (!JSON_NODE_HOLDS_ARRAY (node))
     {
       respond_errorf (msg, 400, "invalid", _("'%s' must be an array of strings"), name);
       return FALSE;
