@@ -1327,16 +1327,17 @@ raw_expect_frame (RawStream  *stream,
   g_assert_not_reached ();
 }
 
+/* A frame whose first byte (FIN, reserved bits, opcode) is @first. */
 static void
-raw_write_frame (RawStream  *stream,
-                 guint8      opcode,
-                 gboolean    masked,
-                 const char *payload,
-                 gsize       length)
+raw_write_frame_first (RawStream  *stream,
+                       guint8      first,
+                       gboolean    masked,
+                       const char *payload,
+                       gsize       length)
 {
   g_autoptr(GByteArray) frame = g_byte_array_new ();
   const guint8 mask[4] = { 0x37, 0xfa, 0x21, 0x3d };
-  guint8 byte = 0x80 | opcode;
+  guint8 byte = first;
   g_autoptr(GError) error = NULL;
 
   g_byte_array_append (frame, &byte, 1);
@@ -1357,6 +1358,17 @@ raw_write_frame (RawStream  *stream,
     }
   g_output_stream_write_all (stream->out, frame->data, frame->len, NULL, NULL, &error);
   g_assert_no_error (error);
+}
+
+/* A whole frame (FIN set) of @opcode. */
+static void
+raw_write_frame (RawStream  *stream,
+                 guint8      opcode,
+                 gboolean    masked,
+                 const char *payload,
+                 gsize       length)
+{
+  raw_write_frame_first (stream, 0x80 | opcode, masked, payload, length);
 }
 
 /* The server ends the connection after a close frame carrying @code. */
@@ -1433,6 +1445,80 @@ test_events_protocol (void)
   raw_write_frame (stream, 0x8, TRUE, "\x03\xe8" "bye", 5);
   raw_expect_close (stream, 1000);
   raw_stream_close (stream);
+
+  /* What RFC 6455 forbids a client is answered with a close saying which rule it broke. */
+  {
+    const struct { guint8 first; const char *payload; gsize length; guint16 code; } broken[] = {
+      { 0x88, "\x03\xed", 2, 1002 },              /* 1005 may not be sent */
+      { 0x88, "\x03\xe7", 2, 1002 },              /* no such close code */
+      { 0x88, "\x13\x88", 2, 1002 },              /* nor 5000 */
+      { 0x88, "\x03\xe8\xff\xfe", 4, 1007 },      /* a reason that is not UTF-8 */
+      { 0x81, "\xff\xfe", 2, 1007 },              /* text that is not UTF-8 */
+      { 0x80, "ab", 2, 1002 },                    /* a continuation of nothing */
+    };
+
+    for (guint b = 0; b < G_N_ELEMENTS (broken); b++)
+      {
+        stream = raw_stream_open (hall->board, head_seq (), 0);
+        raw_write_frame_first (stream, broken[b].first, TRUE, broken[b].payload, broken[b].length);
+        raw_expect_close (stream, broken[b].code);
+        raw_stream_close (stream);
+      }
+  }
+  /* A new message in the middle of a fragmented one. */
+  stream = raw_stream_open (hall->board, head_seq (), 0);
+  raw_write_frame_first (stream, 0x01, TRUE, "ab", 2);
+  raw_write_frame_first (stream, 0x81, TRUE, "cd", 2);
+  raw_expect_close (stream, 1002);
+  raw_stream_close (stream);
+  /* Fragments in order, with a ping between them, are fine. */
+  stream = raw_stream_open (hall->board, head_seq (), 0);
+  raw_write_frame_first (stream, 0x01, TRUE, "ab", 2);
+  raw_write_frame (stream, 0x9, TRUE, "mid", 3);
+  raw_write_frame_first (stream, 0x80, TRUE, "cd", 2);
+  raw_write_frame (stream, 0x9, TRUE, "end", 3);
+  raw_expect_frame (stream, 0xa, payload);
+  g_assert_cmpmem (payload->data, payload->len, "mid", 3);
+  raw_expect_frame (stream, 0xa, payload);
+  g_assert_cmpmem (payload->data, payload->len, "end", 3);
+  raw_stream_close (stream);
+  /* A 64-bit length with its top bit set. */
+  stream = raw_stream_open (hall->board, head_seq (), 0);
+  {
+    const guint8 frame[] = { 0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4 };
+
+    g_output_stream_write_all (stream->out, frame, sizeof frame, NULL, NULL, NULL);
+  }
+  raw_expect_close (stream, 1002);
+  raw_stream_close (stream);
+
+  /* A client that closes while it has stopped reading, with pongs backed up behind the
+   * close frame, is let go a few seconds later: it does not hold a connection forever. */
+  {
+    gint64 since = head_seq ();   /* first: it may open an HTTP connection of its own */
+    guint before = test_hall_count_fds (hall);
+    g_autofree char *ping = g_strnfill (125, 'p');
+    gint64 deadline;
+
+    /* First the streams above finish closing. */
+    for (guint settled = before + 1; settled != before; )
+      {
+        g_usleep (G_USEC_PER_SEC / 2);
+        settled = before;
+        before = test_hall_count_fds (hall);
+      }
+
+    stream = raw_stream_open (hall->board, since, 4096);
+    for (guint sent = 0; sent < 20000; sent++)
+      raw_write_frame (stream, 0x9, TRUE, ping, 125);
+    raw_write_frame (stream, 0x8, TRUE, "\x03\xe8", 2);
+    g_assert_cmpuint (test_hall_count_fds (hall), >, before);
+    deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
+    while (test_hall_count_fds (hall) > before && g_get_monotonic_time () < deadline)
+      g_usleep (G_USEC_PER_SEC / 10);
+    g_assert_cmpuint (test_hall_count_fds (hall), ==, before);
+    raw_stream_close (stream);
+  }
 
   json_object_unref (test_http (hall, "GET", "/healthz", NULL, NULL, 200));
 }

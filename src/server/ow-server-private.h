@@ -36,6 +36,7 @@ typedef void (*OwWebSocketFunc) (OwWebSocket *ws,
                                  gpointer     data);
 #define OW_WEB_SOCKET_CLOSE_GOING_AWAY 1001
 #define OW_WEB_SOCKET_CLOSE_PROTOCOL_ERROR 1002
+#define OW_WEB_SOCKET_CLOSE_INVALID_DATA 1007
 #define OW_WEB_SOCKET_CLOSE_TOO_BIG 1009
 /* @closed_func runs from the main loop once the connection has ended, and may free @ws;
  * @drained_func runs whenever all that was queued has been written, and must not. */

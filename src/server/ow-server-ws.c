@@ -12,11 +12,17 @@
  * debug messages each.  Here messages are queued and ow_web_socket_flush () writes them
  * together: one send per board and commit.  The stream runs one way: the client's data
  * messages are read and dropped, its pings answered, its close echoed; the server pings it
- * every keep-alive interval.  No extension is negotiated, so frames are plain. */
+ * every keep-alive interval.  No extension is negotiated, so frames are plain.
+ *
+ * Not done: a client that stops reading without closing, while its TCP stays up, is only let
+ * go once 8 MiB are queued for it (hours of a busy hall's events).  Stopping the server
+ * closes the streams without waiting for the close frames to leave a full socket. */
 
 #define READ_CHUNK 4096
 #define LINGER_S 5
 #define QUEUED_MAX (8 * 1024 * 1024)
+#define COMPACT_MIN (64 * 1024)         /* sent bytes kept at the queue's head before moving */
+#define SHRINK_MIN (1024 * 1024)        /* a drained queue that grew so far gives its memory back */
 #define CONTROL_MAX 125
 #define OPCODE_CONTINUATION 0x0
 #define OPCODE_TEXT 0x1
@@ -33,16 +39,19 @@ struct _OwWebSocket
   GMainContext          *context;
   GByteArray            *incoming;
   GByteArray            *outgoing;
+  gsize                  sent;         /* bytes of outgoing already written */
   gsize                  max_payload;
   GSource               *read_source;
   GSource               *write_source;
   GSource               *ping_source;
-  GSource               *linger_source;
+  GSource               *deadline_source;
   GSource               *closed_source;
   OwWebSocketFunc        closed_func;
   OwWebSocketFunc        drained_func;
   gpointer               data;
   gboolean               close_sent;   /* nothing but the close frame goes out any more */
+  gboolean               shut;         /* the close frame is out, and the writing side shut */
+  gboolean               in_message;   /* the client is sending a fragmented message */
   gboolean               ended;        /* the stream is closed */
 };
 
@@ -50,34 +59,29 @@ static void write_some (OwWebSocket *ws);
 static void end        (OwWebSocket *ws);
 
 static gboolean
-linger_cb (gpointer data)
+deadline_cb (gpointer data)
 {
   OwWebSocket *ws = data;
 
-  g_clear_pointer (&ws->linger_source, g_source_unref);
+  g_clear_pointer (&ws->deadline_source, g_source_unref);
   end (ws);
   return G_SOURCE_REMOVE;
 }
 
 /* The close frame is out.  Closing the socket now, with the client's last bytes unread,
  * would reset the connection, and the client could lose the close frame with it.  So the
- * server only shuts its side, reads until the client closes too, and gives it a while. */
+ * server only shuts its side and reads until the client closes too, within the deadline
+ * set when the close was queued. */
 static void
-linger (OwWebSocket *ws)
+shut_writing (OwWebSocket *ws)
 {
   GSocket *socket = g_object_get_data (G_OBJECT (ws->stream), "GSocket");
 
-  if (ws->linger_source != NULL)
+  if (ws->shut)
     return;
-  if (socket == NULL || ws->read_source == NULL ||
-      !g_socket_shutdown (socket, FALSE, TRUE, NULL))
-    {
-      end (ws);
-      return;
-    }
-  ws->linger_source = g_timeout_source_new_seconds (LINGER_S);
-  g_source_set_callback (ws->linger_source, linger_cb, ws, NULL);
-  g_source_attach (ws->linger_source, ws->context);
+  ws->shut = TRUE;
+  if (socket == NULL || ws->read_source == NULL || !g_socket_shutdown (socket, FALSE, TRUE, NULL))
+    end (ws);
 }
 
 static gboolean
@@ -112,8 +116,9 @@ end (OwWebSocket *ws)
   clear_source (&ws->read_source);
   clear_source (&ws->write_source);
   clear_source (&ws->ping_source);
-  clear_source (&ws->linger_source);
+  clear_source (&ws->deadline_source);
   g_byte_array_set_size (ws->outgoing, 0);
+  ws->sent = 0;
   g_io_stream_close_async (ws->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
   if (ws->closed_func == NULL)
     return;
@@ -152,7 +157,7 @@ queue_frame (OwWebSocket *ws,
   /* A client that stopped reading (or floods pings without reading the pongs) is let go
    * before it costs the server its memory; a board reconnects and resumes from its last
    * event. */
-  if (ws->outgoing->len > QUEUED_MAX)
+  if (ws->outgoing->len - ws->sent > QUEUED_MAX)
     end (ws);
 }
 
@@ -180,6 +185,14 @@ ow_web_socket_close (OwWebSocket *ws,
   queue_frame (ws, OPCODE_CLOSE, payload, length);
   ws->close_sent = TRUE;
   clear_source (&ws->ping_source);
+  /* From now on, not from when the frame is out: a client that has stopped reading would
+   * otherwise hold the connection for as long as its TCP stays up. */
+  if (!ws->ended)
+    {
+      ws->deadline_source = g_timeout_source_new_seconds (LINGER_S);
+      g_source_set_callback (ws->deadline_source, deadline_cb, ws, NULL);
+      g_source_attach (ws->deadline_source, ws->context);
+    }
   ow_web_socket_flush (ws);
 }
 
@@ -200,15 +213,22 @@ write_some (OwWebSocket *ws)
 {
   g_assert (ws->write_source == NULL);
 
-  while (ws->outgoing->len > 0)
+  while (ws->sent < ws->outgoing->len)
     {
       g_autoptr(GError) error = NULL;
       gssize written;
 
-      written = g_pollable_output_stream_write_nonblocking (ws->output, ws->outgoing->data,
-                                                            ws->outgoing->len, NULL, &error);
-      if (written < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+      written = g_pollable_output_stream_write_nonblocking (ws->output, ws->outgoing->data + ws->sent,
+                                                            ws->outgoing->len - ws->sent, NULL, &error);
+      if (written == 0 || (written < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)))
         {
+          /* What was sent leaves the head of the queue only now and then: moving the rest
+           * after every partial write copied a long queue again and again. */
+          if (ws->sent >= COMPACT_MIN && ws->sent >= ws->outgoing->len / 2)
+            {
+              g_byte_array_remove_range (ws->outgoing, 0, (guint) ws->sent);
+              ws->sent = 0;
+            }
           ws->write_source = g_pollable_output_stream_create_source (ws->output, NULL);
           g_source_set_callback (ws->write_source, G_SOURCE_FUNC (writable_cb), ws, NULL);
           g_source_attach (ws->write_source, ws->context);
@@ -219,30 +239,53 @@ write_some (OwWebSocket *ws)
           end (ws);
           return;
         }
-      g_byte_array_remove_range (ws->outgoing, 0, (guint) written);
+      ws->sent += (gsize) written;
     }
 
+  /* GByteArray keeps its largest size: a queue a slow client once filled lets it go. */
+  if (ws->outgoing->len >= SHRINK_MIN)
+    {
+      g_byte_array_unref (ws->outgoing);
+      ws->outgoing = g_byte_array_new ();
+    }
+  else
+    g_byte_array_set_size (ws->outgoing, 0);
+  ws->sent = 0;
+
   if (ws->close_sent)
-    linger (ws);
+    shut_writing (ws);
   else if (ws->drained_func != NULL)
     ws->drained_func (ws, ws->data);
 }
 
-/* Handles the complete frames in the incoming buffer, until a close. */
+/* Close codes a client may send (RFC 6455, 7.4): 1004-1006 and 1015 are reserved, 1016-2999
+ * are for future protocol use, and 3000-4999 are for applications. */
+static gboolean
+valid_close_code (guint code)
+{
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
+
+/* Handles the complete frames in the incoming buffer, until a close.  Pongs are queued and
+ * flushed by the caller, once for all the pings read together. */
 static void
 read_frames (OwWebSocket *ws)
 {
+  gsize done = 0;
+
   while (!ws->close_sent && !ws->ended)
     {
-      guint8 *data = ws->incoming->data;
-      gsize available = ws->incoming->len;
+      guint8 *data = ws->incoming->data + done;
+      gsize available = ws->incoming->len - done;
       guint8 opcode, mask[4];
+      gboolean fin;
       guint64 length;
       gsize header = 2;
 
       if (available < 2)
-        return;
+        break;
       opcode = data[0] & 0x0f;
+      fin = (data[0] & 0x80) != 0;
       if ((data[0] & 0x70) != 0)
         {
           ow_web_socket_close (ws, OW_WEB_SOCKET_CLOSE_PROTOCOL_ERROR, "reserved bits set");
@@ -257,22 +300,34 @@ read_frames (OwWebSocket *ws)
       if (length == 126)
         {
           if (available < 4)
-            return;
+            break;
           length = ((guint64) data[2] << 8) | data[3];
           header = 4;
         }
       else if (length == 127)
         {
           if (available < 10)
-            return;
+            break;
           length = 0;
           for (guint i = 2; i < 10; i++)
             length = (length << 8) | data[i];
           header = 10;
+          if (length >> 63 != 0)
+            {
+              ow_web_socket_close (ws, OW_WEB_SOCKET_CLOSE_PROTOCOL_ERROR, "bad length");
+              return;
+            }
         }
-      if (opcode >= OPCODE_CLOSE && (length > CONTROL_MAX || (data[0] & 0x80) == 0))
+      if (opcode >= OPCODE_CLOSE && (length > CONTROL_MAX || !fin))
         {
           ow_web_socket_close (ws, OW_WEB_SOCKET_CLOSE_PROTOCOL_ERROR, "bad control frame");
+          return;
+        }
+      /* A message is a text or binary frame and its continuations, never two interleaved. */
+      if ((opcode == OPCODE_CONTINUATION && !ws->in_message) ||
+          ((opcode == OPCODE_TEXT || opcode == OPCODE_BINARY) && ws->in_message))
+        {
+          ow_web_socket_close (ws, OW_WEB_SOCKET_CLOSE_PROTOCOL_ERROR, "bad fragment");
           return;
         }
       if (length > ws->max_payload)
@@ -281,7 +336,7 @@ read_frames (OwWebSocket *ws)
           return;
         }
       if (available < header + 4 + length)
-        return;
+        break;
 
       memcpy (mask, data + header, 4);
       data += header + 4;
@@ -290,30 +345,45 @@ read_frames (OwWebSocket *ws)
 
       switch (opcode)
         {
-        case OPCODE_CONTINUATION:
         case OPCODE_TEXT:
+          /* Dropped, the stream running one way, but text must be UTF-8.  (A fragmented
+           * message's text is not checked: its pieces may split a character.) */
+          if (fin && !g_utf8_validate ((const char *) data, (gssize) length, NULL))
+            {
+              ow_web_socket_close (ws, OW_WEB_SOCKET_CLOSE_INVALID_DATA, "text is not UTF-8");
+              return;
+            }
+          G_GNUC_FALLTHROUGH;
         case OPCODE_BINARY:
-          break;   /* the stream runs one way */
+        case OPCODE_CONTINUATION:
+          ws->in_message = !fin;
+          break;
         case OPCODE_PING:
           queue_frame (ws, OPCODE_PONG, data, length);
-          ow_web_socket_flush (ws);
           break;
         case OPCODE_PONG:
           break;
         case OPCODE_CLOSE:
           {
-            guint16 code = length >= 2 ? (guint16) ((data[0] << 8) | data[1]) : 0;
+            guint code = length >= 2 ? (guint) ((data[0] << 8) | data[1]) : 0;
 
             /* Echo the code, as RFC 6455 asks; the server then closes the connection. */
-            ow_web_socket_close (ws, length == 1 ? OW_WEB_SOCKET_CLOSE_PROTOCOL_ERROR : code, NULL);
+            if (length == 1 || (length >= 2 && !valid_close_code (code)))
+              ow_web_socket_close (ws, OW_WEB_SOCKET_CLOSE_PROTOCOL_ERROR, "bad close code");
+            else if (length > 2 && !g_utf8_validate ((const char *) data + 2, (gssize) length - 2, NULL))
+              ow_web_socket_close (ws, OW_WEB_SOCKET_CLOSE_INVALID_DATA, "close reason is not UTF-8");
+            else
+              ow_web_socket_close (ws, (guint16) code, NULL);
             return;
           }
         default:
           ow_web_socket_close (ws, OW_WEB_SOCKET_CLOSE_PROTOCOL_ERROR, "unknown opcode");
           return;
         }
-      g_byte_array_remove_range (ws->incoming, 0, (guint) (header + 4 + length));
+      done += header + 4 + length;
     }
+  if (!ws->ended)
+    g_byte_array_remove_range (ws->incoming, 0, (guint) done);
 }
 
 static gboolean
@@ -339,6 +409,7 @@ readable_cb (GObject  *stream,
     return G_SOURCE_CONTINUE;
   g_byte_array_append (ws->incoming, buffer, (guint) got);
   read_frames (ws);
+  ow_web_socket_flush (ws);
   return ws->ended ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
 }
 
@@ -398,7 +469,7 @@ ow_web_socket_is_open (OwWebSocket *ws)
 gsize
 ow_web_socket_get_queued (OwWebSocket *ws)
 {
-  return ws->outgoing->len;
+  return ws->outgoing->len - ws->sent;
 }
 
 void
@@ -413,7 +484,7 @@ ow_web_socket_queue_text (OwWebSocket *ws,
 void
 ow_web_socket_flush (OwWebSocket *ws)
 {
-  if (!ws->ended && ws->write_source == NULL && ws->outgoing->len > 0)
+  if (!ws->ended && ws->write_source == NULL && ws->outgoing->len > ws->sent)
     write_some (ws);
 }
 
