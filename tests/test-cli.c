@@ -327,6 +327,17 @@ test_window_paths (CliFixture    *fixture,
   t = json_object_get_object_member (returned, "ticket");
   g_assert_cmpstr (json_object_get_string_member (t, "state"), ==, "returned");
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (t, "missing")), ==, 2);
+  /* For people: the documents by name, in the language's punctuation. */
+  {
+    const char *zh_env[] = { "LANGUAGE=zh_CN", NULL };
+    g_auto(Run) zh = run_cli_env (fixture, zh_env, "ticket", "show", json_object_get_string_member (t, "number"),
+                                  NULL);
+    g_auto(Run) en = run_cli (fixture, "--lang", "en", "ticket", "show", json_object_get_string_member (t, "number"));
+
+    g_assert_nonnull (strstr (zh.out, "  状态：退回补正\n"));
+    g_assert_nonnull (strstr (zh.out, "  缺少材料：居民身份证、"));
+    g_assert_nonnull (strstr (en.out, "  Missing documents: Resident ID card, "));
+  }
   transferred = run_json_ok (fixture, &transfer);
   t = json_object_get_object_member (transferred, "ticket");
   g_assert_cmpstr (json_object_get_string_member (t, "target_window"), ==, "w2");

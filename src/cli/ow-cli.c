@@ -148,6 +148,47 @@ localized (JsonNode   *name,
   return "";
 }
 
+/* A number of seconds with its unit, "42 s" or "42 秒". */
+static char *
+seconds_text (gint64 seconds)
+{
+  /* Translators: a number of seconds. */
+  return g_strdup_printf (_("%lld s"), (long long) seconds);
+}
+
+/* "  Label: value" in the language's own punctuation. */
+static void
+print_field (const char *label,
+             const char *value)
+{
+  /* Translators: a label and its value in the command line's ticket text; use your
+   * language's colon ("：" in Chinese). */
+  g_print (_("  %s: %s\n"), label, value);
+}
+
+/* The documents @ids by their names in the catalogue, joined as a list. */
+static char *
+document_names (Cli       *cli,
+                JsonArray *ids)
+{
+  g_autoptr(JsonArray) named = ow_public_document_names (cli->db, ids);
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (guint i = 0; i < json_array_get_length (named); i++)
+    {
+      JsonObject *document = json_array_get_object_element (named, i);
+      JsonNode *name = json_object_get_member (document, "name");
+
+      if (i > 0)
+        g_string_append (text, _(", "));
+      if (name != NULL && JSON_NODE_HOLDS_OBJECT (name))
+        g_string_append (text, localized (name, cli->lang));
+      else
+        g_string_append (text, json_object_get_string_member (document, "id"));
+    }
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
 static void
 print_ticket_text (Cli        *cli,
                    JsonObject *ticket)
@@ -156,45 +197,54 @@ print_ticket_text (Cli        *cli,
 
   g_print ("%s  %s\n", json_object_get_string_member (ticket, "number"),
            localized (json_object_get_member (ticket, "service_name"), cli->lang));
-  g_print ("  %s: %s\n", _("State"), ow_hall_state_label (state));
+  print_field (_("State"), ow_hall_state_label (state));
   if (!json_object_get_null_member (ticket, "step_name"))
-    g_print ("  %s: %s (%" G_GINT64_FORMAT "/%u)\n", _("Step"),
-             localized (json_object_get_member (ticket, "step_name"), cli->lang),
-             json_object_get_int_member (ticket, "step_index"),
-             json_array_get_length (json_object_get_array_member (ticket, "steps")));
+    {
+      g_autofree char *step = g_strdup_printf ("%s (%" G_GINT64_FORMAT "/%u)",
+                                               localized (json_object_get_member (ticket, "step_name"), cli->lang),
+                                               json_object_get_int_member (ticket, "step_index"),
+                                               json_array_get_length (json_object_get_array_member (ticket, "steps")));
+
+      print_field (_("Step"), step);
+    }
   if (g_strcmp0 (state, "waiting") == 0)
-    g_print ("  %s: %" G_GINT64_FORMAT "\n", _("People ahead"), json_object_get_int_member (ticket, "ahead"));
+    {
+      g_autofree char *ahead = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (ticket, "ahead"));
+
+      print_field (_("People ahead"), ahead);
+    }
   if (!json_object_get_null_member (ticket, "window_number"))
-    g_print ("  %s: %" G_GINT64_FORMAT "\n", _("Window"), json_object_get_int_member (ticket, "window_number"));
+    {
+      g_autofree char *window = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                                 json_object_get_int_member (ticket, "window_number"));
+
+      print_field (_("Window"), window);
+    }
   if (json_object_get_boolean_member (ticket, "green"))
     g_print ("  %s\n", _("Green channel"));
   if (json_array_get_length (json_object_get_array_member (ticket, "missing")) > 0)
     {
-      JsonArray *missing = json_object_get_array_member (ticket, "missing");
+      g_autofree char *missing = document_names (cli, json_object_get_array_member (ticket, "missing"));
 
-      g_print ("  %s:", _("Missing documents"));
-      for (guint i = 0; i < json_array_get_length (missing); i++)
-        g_print (" %s", json_array_get_string_element (missing, i));
-      g_print ("\n");
+      print_field (_("Missing documents"), missing);
     }
   if (json_object_has_member (ticket, "promise") && !json_object_get_null_member (ticket, "promise"))
     {
       JsonObject *promise = json_object_get_object_member (ticket, "promise");
-      JsonArray *owed = json_object_get_array_member (promise, "documents");
+      g_autofree char *owed = document_names (cli, json_object_get_array_member (promise, "documents"));
+      /* Translators: the documents a citizen promised to bring, and the day they are due. */
+      g_autofree char *text = g_strdup_printf (_("%s, by %s%s"), owed,
+                                               json_object_get_string_member (promise, "deadline"),
+                                               json_object_get_boolean_member (promise, "overdue") ? _("  (overdue)") : "");
 
-      g_print ("  %s:", _("Documents promised"));
-      for (guint i = 0; i < json_array_get_length (owed); i++)
-        g_print (" %s", json_array_get_string_element (owed, i));
-      /* Translators: after the documents a citizen promised to bring; %s is a day. */
-      g_print (_(", by %s%s\n"), json_object_get_string_member (promise, "deadline"),
-               json_object_get_boolean_member (promise, "overdue") ? _("  (overdue)") : "");
+      print_field (_("Documents promised"), text);
     }
-  g_print ("  %s: %s\n", _("Token"), json_object_get_string_member (ticket, "token"));
+  print_field (_("Token"), json_object_get_string_member (ticket, "token"));
   if (json_object_has_member (ticket, "history"))
     {
       JsonArray *history = json_object_get_array_member (ticket, "history");
 
-      g_print ("  %s:\n", _("History"));
+      g_print ("  %s\n", _("History:"));
       for (guint i = 0; i < json_array_get_length (history); i++)
         {
           JsonObject *event = json_array_get_object_element (history, i);
@@ -555,11 +605,13 @@ cmd_window (Cli   *cli,
           {
             JsonObject *entry = json_array_get_object_element (waiting, i);
 
-            g_print ("%-6s %-20s %s%5" G_GINT64_FORMAT " s\n",
+            g_autofree char *waited = seconds_text (json_object_get_int_member (entry, "waited_s"));
+
+            g_print ("%-6s %-20s %s%s\n",
                      json_object_get_string_member (entry, "number"),
                      json_object_get_string_member (entry, "step"),
                      json_object_get_boolean_member (entry, "green") ? _("green ") : "",
-                     json_object_get_int_member (entry, "waited_s"));
+                     waited);
           }
       return EXIT_OK;
     }
@@ -991,8 +1043,8 @@ static void
 print_sim_summary (JsonObject *result)
 {
   g_autofree char *served = g_strdup_printf ("%lld", (long long) json_object_get_int_member (result, "served"));
-  g_autofree char *mean = g_strdup_printf ("%.0f s", json_object_get_double_member (result, "mean_wait_s"));
-  g_autofree char *p90 = g_strdup_printf ("%.0f s", json_object_get_double_member (result, "p90_wait_s"));
+  g_autofree char *mean = seconds_text ((gint64) (json_object_get_double_member (result, "mean_wait_s") + 0.5));
+  g_autofree char *p90 = seconds_text ((gint64) (json_object_get_double_member (result, "p90_wait_s") + 0.5));
   g_autofree char *use = g_strdup_printf ("%.0f %%", 100 * json_object_get_double_member (result, "utilisation"));
 
   g_print ("%s\n", _("Simulated hall (virtual time, temporary database)"));

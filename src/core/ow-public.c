@@ -145,10 +145,9 @@ may_rate_state (const char *state)
   return g_strcmp0 (state, "completed") == 0 || g_strcmp0 (state, "returned") == 0;
 }
 
-/* Document ids with their catalogue names: [{"id", "name"}]. */
-static JsonArray *
-named_documents (OwDb      *db,
-                 JsonArray *ids)
+JsonArray *
+ow_public_document_names (OwDb      *db,
+                          JsonArray *ids)
 {
   g_autoptr(sqlite3_stmt) stmt = ow_db_prepare (db, "SELECT name FROM documents WHERE id = ?1", NULL);
   JsonArray *documents = json_array_new ();
@@ -208,13 +207,13 @@ ow_public_ticket (OwHall      *hall,
   json_object_set_int_member (ticket, "estimated_wait_s", ow_public_estimate_wait (hall, ticket));
 
   json_object_set_array_member (ticket, "missing_documents",
-                                named_documents (db, json_object_get_array_member (ticket, "missing")));
+                                ow_public_document_names (db, json_object_get_array_member (ticket, "missing")));
   if (!json_object_get_null_member (ticket, "promise"))
     {
       JsonObject *promise = json_object_get_object_member (ticket, "promise");
 
       json_object_set_array_member (promise, "named_documents",
-                                    named_documents (db, json_object_get_array_member (promise, "documents")));
+                                    ow_public_document_names (db, json_object_get_array_member (promise, "documents")));
     }
 
   hall_name = ow_db_get_setting (db, "hall_name");

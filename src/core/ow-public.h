@@ -20,6 +20,11 @@ G_BEGIN_DECLS
 gint64      ow_public_estimate_wait (OwHall         *hall,
                                      JsonObject     *ticket);
 
+/* Document ids (a JsonArray of strings, or NULL) with their catalogue names:
+ * [{"id", "name"}], "name" null for an id the catalogue does not know. */
+JsonArray  *ow_public_document_names (OwDb          *db,
+                                      JsonArray     *ids);
+
 /* The status a citizen sees through the ticket's token: the TICKET object without personal
  * or internal data (no green category, no history), with "estimated_wait_s",
  * "missing_documents" ([{"id", "name"}]), "hall_name", "rating" (null or {"level", "at"})
