@@ -337,6 +337,11 @@ test_window_paths (CliFixture    *fixture,
     g_assert_nonnull (strstr (zh.out, "  状态：退回补正\n"));
     g_assert_nonnull (strstr (zh.out, "  缺少材料：居民身份证、"));
     g_assert_nonnull (strstr (en.out, "  Missing documents: Resident ID card, "));
+    /* Its history says what happened in words, not the log's action names. */
+    g_assert_nonnull (strstr (zh.out, " 取号  cli:"));
+    g_assert_nonnull (strstr (zh.out, " 退回补正  cli:"));
+    g_assert_nonnull (strstr (en.out, " issued  cli:"));
+    g_assert_nonnull (strstr (en.out, " returned for documents  cli:"));
   }
   transferred = run_json_ok (fixture, &transfer);
   t = json_object_get_object_member (transferred, "ticket");

@@ -148,6 +148,34 @@ localized (JsonNode   *name,
   return "";
 }
 
+/* What happened to a ticket, as a ticket's history says it; an action this does not know
+ * (a newer server's) as the log names it. */
+static const char *
+action_label (const char *action)
+{
+  static const struct { const char *action; const char *label; } labels[] = {
+    { "issue", N_("issued") },
+    { "call", N_("called") },
+    { "recall", N_("called again") },
+    { "no-show", N_("no-show") },
+    { "start", N_("service started") },
+    { "complete", N_("step completed") },
+    { "return", N_("returned for documents") },
+    { "transfer", N_("transferred") },
+    { "reenter", N_("back in the queue") },
+    { "cancel", N_("cancelled") },
+    { "expire", N_("expired") },
+    { "supply", N_("documents brought") },
+    { "rate", N_("rated") },
+    { "follow_up", N_("rating followed up") },
+  };
+
+  for (guint i = 0; action != NULL && i < G_N_ELEMENTS (labels); i++)
+    if (g_str_equal (action, labels[i].action))
+      return _(labels[i].label);
+  return action != NULL ? action : "";
+}
+
 /* A number of seconds with its unit, "42 s" or "42 秒". */
 static char *
 seconds_text (gint64 seconds)
@@ -250,11 +278,11 @@ print_ticket_text (Cli        *cli,
           JsonObject *event = json_array_get_object_element (history, i);
           const char *window = json_object_get_string_member (event, "window");
 
-          g_print ("    #%-6" G_GINT64_FORMAT " %s  %-10s %-10s %s\n",
+          g_print ("    #%-6" G_GINT64_FORMAT " %s  %-10s %s  %s\n",
                    json_object_get_int_member (event, "seq"),
                    json_object_get_string_member (event, "time"),
-                   json_object_get_string_member (event, "action"),
                    window != NULL ? window : "",
+                   action_label (json_object_get_string_member (event, "action")),
                    json_object_get_string_member (event, "actor"));
         }
     }
