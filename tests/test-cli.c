@@ -375,6 +375,12 @@ test_staff (CliFixture    *fixture,
   g_assert_cmpuint (json_array_get_length (entries), ==, 1);
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (entries, 0), "name"), ==, "张三");
   g_assert_false (json_object_has_member (json_array_get_object_element (entries, 0), "pin_hash"));
+  {
+    const char *zh_env[] = { "LANGUAGE=zh_CN", NULL };
+    g_auto(Run) zh = run_cli_env (fixture, zh_env, "staff", "list", NULL);
+
+    g_assert_nonnull (strstr (zh.out, "窗口人员 张三"));
+  }
   window = run_json_ok (fixture, &call);
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (window, "window"), "staff"), ==, "zhang");
 }

@@ -176,6 +176,24 @@ action_label (const char *action)
   return action != NULL ? action : "";
 }
 
+/* A staff member's or device's role in words; an unknown one as stored. */
+static const char *
+role_label (const char *role)
+{
+  static const struct { const char *role; const char *label; } labels[] = {
+    { "counter", N_("counter staff") },
+    { "supervisor", N_("supervisor") },
+    { "admin", N_("administrator") },
+    { "kiosk", N_("kiosk") },
+    { "board", N_("hall board") },
+  };
+
+  for (guint i = 0; role != NULL && i < G_N_ELEMENTS (labels); i++)
+    if (g_str_equal (role, labels[i].role))
+      return _(labels[i].label);
+  return role != NULL ? role : "";
+}
+
 /* A number of seconds with its unit, "42 s" or "42 秒". */
 static char *
 seconds_text (gint64 seconds)
@@ -737,7 +755,7 @@ cmd_staff (Cli   *cli,
             JsonObject *entry = json_array_get_object_element (staff, i);
 
             g_print ("%-12s %-12s %s%s\n", json_object_get_string_member (entry, "id"),
-                     json_object_get_string_member (entry, "role"),
+                     role_label (json_object_get_string_member (entry, "role")),
                      json_object_get_string_member (entry, "name"),
                      json_object_get_boolean_member (entry, "locked") ? _("  (locked)") : "");
           }
@@ -1438,7 +1456,7 @@ cmd_device (Cli   *cli,
             JsonObject *entry = json_array_get_object_element (devices, i);
 
             g_print ("%-20s %-6s %s%s\n", json_object_get_string_member (entry, "name"),
-                     json_object_get_string_member (entry, "role"),
+                     role_label (json_object_get_string_member (entry, "role")),
                      json_object_get_string_member (entry, "created_at"),
                      json_object_get_boolean_member (entry, "revoked") ? _("  (revoked)") : "");
           }
