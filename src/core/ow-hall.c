@@ -29,7 +29,19 @@ struct _OwHall
   gint64   last_seq;  /* the newest event this object appended */
   GHashTable *names;  /* catalogue name JSON text -> parsed JsonNode */
   OwCatalogCache *catalog;
+  GMutex      strangers_lock;
+  GHashTable *strangers;  /* staff IDs that do not exist -> Stranger: their wrong PINs */
 };
+
+/* Sign-ins under a staff ID nobody has fail and lock like real ones, so that neither the
+ * answers nor their timing tell which IDs exist.  Kept in memory only, and bounded. */
+typedef struct
+{
+  int    failed;
+  gint64 locked_until;
+} Stranger;
+
+#define STRANGERS_MAX 4096
 
 enum {
   PROP_0,
@@ -206,7 +218,17 @@ ow_hall_dispose (GObject *object)
   g_clear_object (&self->clock);
   g_clear_pointer (&self->names, g_hash_table_unref);
   g_clear_pointer (&self->catalog, ow_catalog_cache_free);
+  g_clear_pointer (&self->strangers, g_hash_table_unref);
   G_OBJECT_CLASS (ow_hall_parent_class)->dispose (object);
+}
+
+static void
+ow_hall_finalize (GObject *object)
+{
+  OwHall *self = OW_HALL (object);
+
+  g_mutex_clear (&self->strangers_lock);
+  G_OBJECT_CLASS (ow_hall_parent_class)->finalize (object);
 }
 
 static void
@@ -217,6 +239,7 @@ ow_hall_class_init (OwHallClass *klass)
   object_class->get_property = ow_hall_get_property;
   object_class->set_property = ow_hall_set_property;
   object_class->dispose = ow_hall_dispose;
+  object_class->finalize = ow_hall_finalize;
 
   properties[PROP_DB] =
     g_param_spec_object ("db", NULL, NULL, OW_TYPE_DB,
@@ -242,6 +265,8 @@ ow_hall_init (OwHall *self)
 {
   self->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) json_node_unref);
   self->catalog = ow_catalog_cache_new ();
+  self->strangers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_mutex_init (&self->strangers_lock);
 }
 
 OwHall *
@@ -2677,6 +2702,82 @@ ow_hall_list_staff (OwHall  *self,
   return list;
 }
 
+/* A hash of no one's PIN, made like staff's, for checking a PIN that cannot match in the
+ * time a real check takes. */
+static const char *
+stranger_hash (void)
+{
+  static char hash[crypto_pwhash_STRBYTES];
+  static gsize made = 0;
+
+  if (g_once_init_enter (&made))
+    {
+      char pin[16];
+
+      randombytes_buf (pin, sizeof pin);
+      if (crypto_pwhash_str_alg (hash, pin, sizeof pin, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                 crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0)
+        g_error ("cannot hash: out of memory");
+      g_once_init_leave (&made, 1);
+    }
+  return hash;
+}
+
+/* A sign-in under a staff ID that does not exist: refused as a wrong PIN for a real account
+ * would be, after as long, and locked after as many tries, with the same words. */
+static void
+stranger_refuse (OwHall      *self,
+                 const char  *id,
+                 const char  *pin,
+                 GError     **error)
+{
+  gint64 now = ow_clock_now (self->clock);
+  Stranger *stranger;
+  gint64 locked_until = 0;
+  int failed;
+
+  g_mutex_lock (&self->strangers_lock);
+  stranger = g_hash_table_lookup (self->strangers, id);
+  if (stranger != NULL)
+    locked_until = stranger->locked_until;
+  g_mutex_unlock (&self->strangers_lock);
+  if (locked_until > now)
+    {
+      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_LOCKED,
+                   _("staff account '%s' is locked for %lld more minutes after %d wrong PINs"),
+                   id, (long long) ((locked_until - now + 60 * G_USEC_PER_SEC - 1) / (60 * G_USEC_PER_SEC)),
+                   PIN_ATTEMPTS);
+      return;
+    }
+
+  /* It never matches; only its time counts. */
+  if (pin != NULL && crypto_pwhash_str_verify (stranger_hash (), pin, strlen (pin)) == 0)
+    g_warn_if_reached ();
+
+  g_mutex_lock (&self->strangers_lock);
+  if (g_hash_table_size (self->strangers) >= STRANGERS_MAX)
+    g_hash_table_remove_all (self->strangers);
+  stranger = g_hash_table_lookup (self->strangers, id);
+  if (stranger == NULL)
+    {
+      stranger = g_new0 (Stranger, 1);
+      g_hash_table_insert (self->strangers, g_strdup (id), stranger);
+    }
+  failed = ++stranger->failed;
+  if (failed >= PIN_ATTEMPTS)
+    {
+      stranger->failed = 0;
+      stranger->locked_until = now + PIN_LOCK_US;
+    }
+  g_mutex_unlock (&self->strangers_lock);
+
+  if (failed >= PIN_ATTEMPTS)
+    g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_LOCKED,
+                 _("staff account '%s' is locked for 15 minutes after %d wrong PINs"), id, PIN_ATTEMPTS);
+  else
+    g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_AUTH, _("wrong staff ID or PIN"));
+}
+
 char *
 ow_hall_check_pin (OwHall         *self,
                    const OwActor  *actor,
@@ -2706,7 +2807,7 @@ ow_hall_check_pin (OwHall         *self,
     return NULL;
   if (rc == SQLITE_DONE)
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_AUTH, _("wrong staff ID or PIN"));
+      stranger_refuse (self, id, pin, error);
       return NULL;
     }
   hash = column_dup (stmt, 0);
