@@ -30,13 +30,13 @@ struct _OwKioskApplication
 G_DEFINE_FINAL_TYPE (OwKioskApplication, ow_kiosk_application, ADW_TYPE_APPLICATION)
 
 static const GOptionEntry options[] = {
-  { "server", 's', 0, G_OPTION_ARG_STRING, NULL, "The hall server's URL", "URL" },
-  { "token", 't', 0, G_OPTION_ARG_STRING, NULL, "This kiosk's device token", "TOKEN" },
-  { "printer", 'p', 0, G_OPTION_ARG_STRING, NULL, "The CUPS queue for tickets (default: the CUPS default)", "QUEUE" },
-  { "fullscreen", 'f', 0, G_OPTION_ARG_NONE, NULL, "Fill the screen", NULL },
-  { "config", 'c', 0, G_OPTION_ARG_FILENAME, NULL, "Read settings from the [kiosk] group of FILE", "FILE" },
-  { "language", 'l', 0, G_OPTION_ARG_STRING, NULL, "The language shown first: zh_CN (default) or en", "LANG" },
-  { "idle-timeout", 0, 0, G_OPTION_ARG_DOUBLE, NULL, "Seconds without a touch before going home (default 30)", "SECONDS" },
+  { "server", 's', 0, G_OPTION_ARG_STRING, NULL, N_("The hall server's URL"), "URL" },
+  { "token", 't', 0, G_OPTION_ARG_STRING, NULL, N_("This kiosk's device token"), "TOKEN" },
+  { "printer", 'p', 0, G_OPTION_ARG_STRING, NULL, N_("The CUPS queue for tickets (default: the CUPS default)"), "QUEUE" },
+  { "fullscreen", 'f', 0, G_OPTION_ARG_NONE, NULL, N_("Fill the screen"), NULL },
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, NULL, N_("Read settings from the [kiosk] group of FILE"), "FILE" },
+  { "language", 'l', 0, G_OPTION_ARG_STRING, NULL, N_("The language shown first: zh_CN (default) or en"), "LANG" },
+  { "idle-timeout", 0, 0, G_OPTION_ARG_DOUBLE, NULL, N_("Seconds without a touch before going home (default 30)"), "SECONDS" },
   { NULL }
 };
 
@@ -82,7 +82,7 @@ ow_kiosk_application_handle_local_options (GApplication *application,
     {
       if (!(seconds > 0 && seconds <= 24 * 3600))
         {
-          g_printerr ("onewindow-kiosk: --idle-timeout must be from 0 to 86400 seconds\n");
+          g_printerr ("onewindow-kiosk: %s\n", _("--idle-timeout must be from 0 to 86400 seconds"));
           return 2;
         }
       config->idle_timeout_ms = (guint) (seconds * 1000);
@@ -178,7 +178,7 @@ ow_kiosk_application_init (OwKioskApplication *self)
   self->exit_after_first_frame = g_getenv ("OW_KIOSK_EXIT_AFTER_FIRST_FRAME") != NULL;
   g_application_add_main_option_entries (G_APPLICATION (self), options);
   g_application_set_option_context_summary (G_APPLICATION (self),
-                                            "The OneWindow ticket kiosk: departments, services, tickets.");
+                                            _("The OneWindow ticket kiosk: departments, services, tickets."));
 }
 
 OwKioskApplication *

@@ -3,6 +3,8 @@
 
 #include "ow-kiosk-config.h"
 
+#include <glib/gi18n.h>
+
 #include <math.h>
 
 #define GROUP "kiosk"
@@ -115,7 +117,7 @@ load_seconds (GKeyFile    *key_file,
   if (!(seconds > 0 && seconds <= 24 * 3600))
     {
       g_set_error (error, OW_KIOSK_CONFIG_ERROR, OW_KIOSK_CONFIG_ERROR_INVALID,
-                   "[%s] %s: must be a number of seconds from 0 to 86400, not %g", GROUP, key, seconds);
+                   _("[%s] %s: must be a number of seconds from 0 to 86400, not %g"), GROUP, key, seconds);
       return FALSE;
     }
   *field = (guint) lround (seconds * 1000);
@@ -132,7 +134,7 @@ ow_kiosk_config_load_key_file (OwKioskConfig  *config,
   if (!g_key_file_has_group (key_file, GROUP))
     {
       g_set_error (error, OW_KIOSK_CONFIG_ERROR, OW_KIOSK_CONFIG_ERROR_INVALID,
-                   "no [%s] group", GROUP);
+                   _("no [%s] group"), GROUP);
       return FALSE;
     }
   return load_boolean (key_file, "fullscreen", &config->fullscreen, error) &&
@@ -180,19 +182,19 @@ ow_kiosk_config_validate (OwKioskConfig  *config,
       !(g_str_has_prefix (config->server, "http://") || g_str_has_prefix (config->server, "https://")))
     {
       g_set_error (error, OW_KIOSK_CONFIG_ERROR, OW_KIOSK_CONFIG_ERROR_INVALID,
-                   "the server URL (--server or server=) must start with http:// or https://");
+                   _("the server URL (--server or server=) must start with http:// or https://"));
       return FALSE;
     }
   if (config->token == NULL)
     {
       g_set_error (error, OW_KIOSK_CONFIG_ERROR, OW_KIOSK_CONFIG_ERROR_INVALID,
-                   "the kiosk needs its device token (--token or token=)");
+                   _("the kiosk needs its device token (--token or token=)"));
       return FALSE;
     }
   if (g_strcmp0 (config->language, "zh_CN") != 0 && g_strcmp0 (config->language, "en") != 0)
     {
       g_set_error (error, OW_KIOSK_CONFIG_ERROR, OW_KIOSK_CONFIG_ERROR_INVALID,
-                   "the language must be zh_CN or en, not %s", config->language);
+                   _("the language must be zh_CN or en, not %s"), config->language);
       return FALSE;
     }
   return TRUE;

@@ -61,13 +61,13 @@ main (int    argc,
   int http_threads = 0;
   OwServerOptions options = { 0 };
   GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The hall database", "PATH" },
-    { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, "Address to listen on (default 127.0.0.1:8080)", "HOST:PORT" },
-    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, "TLS certificate (PEM)", "FILE" },
-    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, "TLS private key (PEM)", "FILE" },
-    { "no-group-commit", 0, 0, G_OPTION_ARG_NONE, &no_group_commit, "Commit every write on its own", NULL },
-    { "keepalive", 0, 0, G_OPTION_ARG_INT, &keepalive, "Seconds between WebSocket pings (default 20)", "S" },
-    { "http-threads", 0, 0, G_OPTION_ARG_INT, &http_threads, "Threads answering HTTP (default: one per processor, at most 4)", "N" },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, N_("The hall database"), "PATH" },
+    { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, N_("Address to listen on (default 127.0.0.1:8080)"), "HOST:PORT" },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, N_("TLS certificate (PEM)"), "FILE" },
+    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, N_("TLS private key (PEM)"), "FILE" },
+    { "no-group-commit", 0, 0, G_OPTION_ARG_NONE, &no_group_commit, N_("Commit every write on its own"), NULL },
+    { "keepalive", 0, 0, G_OPTION_ARG_INT, &keepalive, N_("Seconds between WebSocket pings (default 20)"), "S" },
+    { "http-threads", 0, 0, G_OPTION_ARG_INT, &http_threads, N_("Threads answering HTTP (default: one per processor, at most 4)"), "N" },
     { NULL }
   };
 
@@ -75,8 +75,8 @@ main (int    argc,
   raise_descriptor_limit ();
   signal (SIGPIPE, SIG_IGN);
 
-  context = g_option_context_new ("- OneWindow hall server");
-  g_option_context_add_main_entries (context, entries, NULL);
+  context = g_option_context_new (_("- OneWindow hall server"));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("onewindow-server: %s\n", error->message);
@@ -84,7 +84,7 @@ main (int    argc,
     }
   if (db == NULL || argc > 1 || keepalive < 0 || keepalive > 3600 || http_threads < 0 || http_threads > 16)
     {
-      g_printerr ("usage: onewindow-server --db PATH --listen HOST:PORT [--tls-cert FILE --tls-key FILE]\n");
+      g_printerr ("%s\n", _("usage: onewindow-server --db PATH --listen HOST:PORT [--tls-cert FILE --tls-key FILE]"));
       return 2;
     }
 
