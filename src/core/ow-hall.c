@@ -2723,6 +2723,12 @@ stranger_hash (void)
   return hash;
 }
 
+void
+ow_hall_prepare_pin_checks (void)
+{
+  stranger_hash ();
+}
+
 /* A sign-in under a staff ID that does not exist: refused as a wrong PIN for a real account
  * would be, after as long, and locked after as many tries, with the same words. */
 static void

@@ -133,12 +133,16 @@ gboolean    ow_hall_add_staff          (OwHall              *self,
                                         GError             **error);
 JsonArray  *ow_hall_list_staff         (OwHall              *self,
                                         GError             **error);
-/* Checks a PIN; five wrong in a row lock the account for 15 minutes.  Returns the role. */
+/* Checks a PIN; five wrong in a row lock the account for 15 minutes.  Returns the role.  An
+ * ID that does not exist is refused alike, after as long. */
 char       *ow_hall_check_pin          (OwHall              *self,
                                         const OwActor       *actor,
                                         const char          *id,
                                         const char          *pin,
                                         GError             **error);
+/* Makes now what ow_hall_check_pin () needs for unknown IDs, which would make the first such
+ * check slower than the rest: a server calls it at start, off its main thread. */
+void        ow_hall_prepare_pin_checks (void);
 
 /* Appends an event in its own transaction (for changes outside the engine's own). */
 gboolean    ow_hall_log                (OwHall              *self,

@@ -2137,14 +2137,23 @@ login_done_cb (gpointer data)
 }
 
 /* The sign-in thread (a pool of one). */
+/* The first task of the sign-in thread, before any sign-in. */
+static Login prepare_pin_checks;
+
 static void
 login_thread (gpointer data,
               gpointer user_data)
 {
   OwServer *self = user_data;
   Login *login = data;
-  OwActor actor = { login->actor, login->terminal };
+  OwActor actor;
 
+  if (login == &prepare_pin_checks)
+    {
+      ow_hall_prepare_pin_checks ();
+      return;
+    }
+  actor = (OwActor) { login->actor, login->terminal };
   login->result = ow_auth_login (self->login_hall, &actor, login->staff, login->pin, login->window,
                                  &login->error);
   g_main_context_invoke_full (login->front->context, G_PRIORITY_DEFAULT, login_done_cb, login,
@@ -3453,6 +3462,7 @@ ow_server_start (OwServer  *self,
 
   self->writer = g_thread_new ("ow-writer", writer_main, self);
   self->logins = g_thread_pool_new (login_thread, self, 1, FALSE, NULL);
+  g_thread_pool_push (self->logins, &prepare_pin_checks, NULL);
   self->reports = g_thread_pool_new (report_thread, self, 1, FALSE, NULL);
   for (guint i = 0; i < self->fronts->len; i++)
     {
