@@ -287,6 +287,8 @@ test_lockout (void)
   g_autofree char *body = NULL;
   JsonArray *events;
   gboolean locked_logged = FALSE;
+  gboolean stranger_locked = FALSE;
+  int stranger_failed = 0;
 
   {
     g_autoptr(JsonObject) added = test_http (hall, "POST", "/api/v1/staff", admin,
@@ -322,9 +324,20 @@ test_lockout (void)
   audit = test_http (hall, "GET", "/api/v1/audit?since=0&limit=1000", admin, NULL, 200);
   events = json_object_get_array_member (audit, "events");
   for (guint i = 0; i < json_array_get_length (events); i++)
-    locked_logged |= g_strcmp0 (json_object_get_string_member (json_array_get_object_element (events, i), "action"),
-                                "staff_locked") == 0;
+    {
+      JsonObject *event = json_array_get_object_element (events, i);
+      JsonObject *details = json_object_get_object_member (event, "details");
+      const char *action = json_object_get_string_member (event, "action");
+      const char *who = details != NULL ? json_object_get_string_member_with_default (details, "staff", "") : "";
+
+      locked_logged |= g_strcmp0 (action, "staff_locked") == 0 && g_str_equal (who, "locky");
+      stranger_locked |= g_strcmp0 (action, "staff_locked") == 0 && g_str_equal (who, "nobody");
+      stranger_failed += g_strcmp0 (action, "login_failed") == 0 && g_str_equal (who, "nobody");
+    }
   g_assert_true (locked_logged);
+  /* Tries under an ID nobody has leave the same trace. */
+  g_assert_true (stranger_locked);
+  g_assert_cmpint (stranger_failed, ==, 4);
 }
 
 /* A whole visit through the API: issue, four steps at four windows, status, rating. */

@@ -2732,11 +2732,13 @@ ow_hall_prepare_pin_checks (void)
 /* A sign-in under a staff ID that does not exist: refused as a wrong PIN for a real account
  * would be, after as long, and locked after as many tries, with the same words. */
 static void
-stranger_refuse (OwHall      *self,
-                 const char  *id,
-                 const char  *pin,
-                 GError     **error)
+stranger_refuse (OwHall         *self,
+                 const OwActor  *actor,
+                 const char     *id,
+                 const char     *pin,
+                 GError        **error)
 {
+  g_autoptr(JsonObject) details = json_object_new ();
   gint64 now = ow_clock_now (self->clock);
   Stranger *stranger;
   gint64 locked_until = 0;
@@ -2777,6 +2779,19 @@ stranger_refuse (OwHall      *self,
     }
   g_mutex_unlock (&self->strangers_lock);
 
+  /* In the log as for a real account: a supervisor sees someone trying IDs. */
+  json_object_set_string_member (details, "staff", id);
+  json_object_set_int_member (details, "failed", failed);
+  if (!begin_write (self, error))
+    return;
+  if (!log_event (self, actor, NULL, NULL, failed >= PIN_ATTEMPTS ? "staff_locked" : "login_failed", details,
+                  error) ||
+      !commit_write (self, error))
+    {
+      ow_db_rollback (self->db);
+      return;
+    }
+
   if (failed >= PIN_ATTEMPTS)
     g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_LOCKED,
                  _("staff account '%s' is locked for 15 minutes after %d wrong PINs"), id, PIN_ATTEMPTS);
@@ -2813,7 +2828,7 @@ ow_hall_check_pin (OwHall         *self,
     return NULL;
   if (rc == SQLITE_DONE)
     {
-      stranger_refuse (self, id, pin, error);
+      stranger_refuse (self, actor, id, pin, error);
       return NULL;
     }
   hash = column_dup (stmt, 0);
@@ -2863,7 +2878,7 @@ ow_hall_check_pin (OwHall         *self,
       if (!log_event (self, actor, NULL, NULL,
                       failed >= PIN_ATTEMPTS ? "staff_locked" : "login_failed", details, error) ||
           !commit_write (self, error))
-        return NULL;
+        goto fail;
       if (failed >= PIN_ATTEMPTS)
         g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_LOCKED,
                      _("staff account '%s' is locked for 15 minutes after %d wrong PINs"), id, PIN_ATTEMPTS);
