@@ -457,6 +457,14 @@ test_stats_and_simulate (CliFixture    *fixture,
   const char *keys[] = { "served", "mean_wait_s", "p90_wait_s", "utilisation" };
 
   g_assert_cmpint (json_object_get_int_member (figures, "issued"), ==, 1);
+  /* For people, steps and windows by name: "受理" alone would be half the hall's steps. */
+  {
+    g_auto(Run) zh = run_cli (fixture, "--lang", "zh_CN", "stats");
+
+    g_assert_nonnull (strstr (zh.out, "\n个体工商户登记 · 材料预审 "));
+    g_assert_nonnull (strstr (zh.out, "\n1号综合窗口 "));
+    g_assert_null (strstr (zh.out, "biz-reg/"));
+  }
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     g_assert_true (json_object_has_member (sim, keys[i]));
   g_assert_cmpint (json_object_get_int_member (sim, "served"), >, 10);

@@ -922,6 +922,54 @@ print_right (const char *text,
   g_print ("%*s%s", MAX (width - text_columns (text), 0) + 1, "", text);
 }
 
+/* The catalogue's steps and windows by ID, with their names in the CLI's language: what
+ * the statistics tables show instead of IDs.  Empty if the catalogue cannot be read. */
+static void
+catalogue_names (Cli        *cli,
+                 GHashTable *steps,
+                 GHashTable *windows)
+{
+  g_autoptr(JsonObject) catalog = ow_catalog_export (cli->db, NULL);
+  JsonArray *services, *list;
+
+  if (catalog == NULL)
+    return;
+  services = json_object_get_array_member (catalog, "services");
+  for (guint i = 0; services != NULL && i < json_array_get_length (services); i++)
+    {
+      JsonObject *service = json_array_get_object_element (services, i);
+
+      list = json_object_get_array_member (service, "steps");
+      for (guint j = 0; list != NULL && j < json_array_get_length (list); j++)
+        {
+          JsonObject *step = json_array_get_object_element (list, j);
+
+          /* "受理" alone is half the hall's steps: with its service, as the counter shows it. */
+          g_hash_table_insert (steps, g_strdup (json_object_get_string_member (step, "id")),
+                               g_strdup_printf ("%s · %s", localized (json_object_get_member (service, "name"), cli->lang),
+                                                localized (json_object_get_member (step, "name"), cli->lang)));
+        }
+    }
+  list = json_object_get_array_member (catalog, "windows");
+  for (guint i = 0; list != NULL && i < json_array_get_length (list); i++)
+    {
+      JsonObject *window = json_array_get_object_element (list, i);
+
+      g_hash_table_insert (windows, g_strdup (json_object_get_string_member (window, "id")),
+                           g_strdup (localized (json_object_get_member (window, "name"), cli->lang)));
+    }
+}
+
+/* @id's name from @names, or @id itself for one the catalogue no longer has. */
+static const char *
+name_or_id (GHashTable *names,
+            const char *id)
+{
+  const char *name = id != NULL ? g_hash_table_lookup (names, id) : NULL;
+
+  return name != NULL && *name != '\0' ? name : (id != NULL ? id : "");
+}
+
 static int
 cmd_stats (Cli   *cli,
            int    argc,
@@ -969,6 +1017,8 @@ cmd_stats (Cli   *cli,
   {
     JsonObject *wait = json_object_get_object_member (stats, "wait");
     JsonArray *steps = json_object_get_array_member (stats, "steps");
+    g_autoptr(GHashTable) step_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(GHashTable) window_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
     JsonArray *windows = json_object_get_array_member (stats, "windows");
     JsonArray *hours = json_object_get_array_member (stats, "hours");
     JsonObject *ratings = json_object_get_object_member (stats, "ratings");
@@ -996,25 +1046,26 @@ cmd_stats (Cli   *cli,
              (long long) json_object_get_int_member (wait, "p90_s"));
     /* Headers are translated: padded by terminal columns, not bytes. */
     g_print ("\n");
-    print_padded (_("Step"), 28);
+    print_padded (_("Step"), 46);
     print_right (_("Served"), 8);
     print_right (_("Mean (s)"), 10);
     print_right (_("Limit (s)"), 10);
     print_right (_("Overdue"), 8);
     g_print ("\n");
+    catalogue_names (cli, step_names, window_names);
     for (guint i = 0; i < json_array_get_length (steps); i++)
       {
         JsonObject *step = json_array_get_object_element (steps, i);
 
-        g_print ("%-28s %8" G_GINT64_FORMAT " %10.0f %10" G_GINT64_FORMAT " %8" G_GINT64_FORMAT "\n",
-                 json_object_get_string_member (step, "step"),
+        print_padded (name_or_id (step_names, json_object_get_string_member (step, "step")), 46);
+        g_print (" %8" G_GINT64_FORMAT " %10.0f %10" G_GINT64_FORMAT " %8" G_GINT64_FORMAT "\n",
                  json_object_get_int_member (step, "served"),
                  json_object_get_double_member (step, "mean_service_s"),
                  json_object_get_int_member (step, "limit_minutes") * 60,
                  json_object_get_int_member (step, "overdue"));
       }
     g_print ("\n");
-    print_padded (_("Window"), 10);
+    print_padded (_("Window"), 16);
     print_right (_("Called"), 8);
     print_right (_("Served"), 8);
     print_right (_("Mean (s)"), 10);
@@ -1023,8 +1074,8 @@ cmd_stats (Cli   *cli,
       {
         JsonObject *window = json_array_get_object_element (windows, i);
 
-        g_print ("%-10s %8" G_GINT64_FORMAT " %8" G_GINT64_FORMAT " %10.0f\n",
-                 json_object_get_string_member (window, "window"),
+        print_padded (name_or_id (window_names, json_object_get_string_member (window, "window")), 16);
+        g_print (" %8" G_GINT64_FORMAT " %8" G_GINT64_FORMAT " %10.0f\n",
                  json_object_get_int_member (window, "called"),
                  json_object_get_int_member (window, "served"),
                  json_object_get_double_member (window, "mean_service_s"));
