@@ -1401,6 +1401,33 @@ raw_expect_close (RawStream *stream,
   g_assert_cmpint (g_input_stream_read (stream->in, &c, 1, NULL, NULL), ==, 0);
 }
 
+/* The server's descriptor count once the streams closed before have finished closing. */
+static guint
+settled_fd_count (void)
+{
+  guint count = test_hall_count_fds (hall);
+
+  for (guint last = count + 1; last != count; )
+    {
+      g_usleep (G_USEC_PER_SEC / 2);
+      last = count;
+      count = test_hall_count_fds (hall);
+    }
+  return count;
+}
+
+/* Waits up to @seconds for the server's descriptors to come back down to @count. */
+static void
+wait_fd_count (guint count,
+               int   seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while (test_hall_count_fds (hall) > count && g_get_monotonic_time () < deadline)
+    g_usleep (G_USEC_PER_SEC / 10);
+  g_assert_cmpuint (test_hall_count_fds (hall), ==, count);
+}
+
 static void
 test_events_protocol (void)
 {
@@ -1512,27 +1539,32 @@ test_events_protocol (void)
    * close frame, is let go a few seconds later: it does not hold a connection forever. */
   {
     gint64 since = head_seq ();   /* first: it may open an HTTP connection of its own */
-    guint before = test_hall_count_fds (hall);
+    guint before = settled_fd_count ();
     g_autofree char *ping = g_strnfill (125, 'p');
-    gint64 deadline;
-
-    /* First the streams above finish closing. */
-    for (guint settled = before + 1; settled != before; )
-      {
-        g_usleep (G_USEC_PER_SEC / 2);
-        settled = before;
-        before = test_hall_count_fds (hall);
-      }
 
     stream = raw_stream_open (hall->board, since, 4096);
     for (guint sent = 0; sent < 20000; sent++)
       raw_write_frame (stream, 0x9, TRUE, ping, 125);
     raw_write_frame (stream, 0x8, TRUE, "\x03\xe8", 2);
     g_assert_cmpuint (test_hall_count_fds (hall), >, before);
-    deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
-    while (test_hall_count_fds (hall) > before && g_get_monotonic_time () < deadline)
-      g_usleep (G_USEC_PER_SEC / 10);
-    g_assert_cmpuint (test_hall_count_fds (hall), ==, before);
+    wait_fd_count (before, 15);
+    raw_stream_close (stream);
+  }
+
+  /* A client that answered a ping and then falls silent (a board whose program hangs) is let
+   * go after three keep-alive intervals (a second each here) without a pong. */
+  {
+    gint64 since = head_seq ();
+    guint before = settled_fd_count ();
+    gint64 opened;
+
+    stream = raw_stream_open (hall->board, since, 0);
+    raw_expect_frame (stream, 0x9, payload);
+    raw_write_frame (stream, 0xa, TRUE, "", 0);
+    opened = g_get_monotonic_time ();
+    g_assert_cmpuint (test_hall_count_fds (hall), >, before);
+    wait_fd_count (before, 15);
+    g_assert_cmpint (g_get_monotonic_time () - opened, >=, 2 * G_USEC_PER_SEC);
     raw_stream_close (stream);
   }
 

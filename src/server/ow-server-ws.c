@@ -14,9 +14,11 @@
  * messages are read and dropped, its pings answered, its close echoed; the server pings it
  * every keep-alive interval.  No extension is negotiated, so frames are plain.
  *
- * Not done: a client that stops reading without closing, while its TCP stays up, is only let
- * go once 8 MiB are queued for it (hours of a busy hall's events).  Stopping the server
- * closes the streams without waiting for the close frames to leave a full socket. */
+ * A client that has answered a ping and then misses three keep-alive intervals without a
+ * pong has stopped (a board whose program hangs while its TCP stays up) and is let go.  Not
+ * done: one that never answered pings and stops reading is only let go once 8 MiB are queued
+ * for it (hours of a busy hall's events).  Stopping the server closes the streams without
+ * waiting for the close frames to leave a full socket. */
 
 #define READ_CHUNK 4096
 #define LINGER_S 5
@@ -24,6 +26,7 @@
 #define COMPACT_MIN (64 * 1024)         /* sent bytes kept at the queue's head before moving */
 #define SHRINK_MIN (1024 * 1024)        /* a drained queue that grew so far gives its memory back */
 #define CONTROL_MAX 125
+#define SILENT_PINGS 3              /* keep-alive intervals without a pong before letting go */
 #define OPCODE_CONTINUATION 0x0
 #define OPCODE_TEXT 0x1
 #define OPCODE_BINARY 0x2
@@ -41,6 +44,8 @@ struct _OwWebSocket
   GByteArray            *outgoing;
   gsize                  sent;         /* bytes of outgoing already written */
   gsize                  max_payload;
+  guint                  keepalive_s;
+  gint64                 last_pong;    /* monotonic µs of the client's last pong; 0: none yet */
   GSource               *read_source;
   GSource               *write_source;
   GSource               *ping_source;
@@ -362,6 +367,7 @@ read_frames (OwWebSocket *ws)
           queue_frame (ws, OPCODE_PONG, data, length);
           break;
         case OPCODE_PONG:
+          ws->last_pong = g_get_monotonic_time ();
           break;
         case OPCODE_CLOSE:
           {
@@ -418,6 +424,15 @@ ping_cb (gpointer data)
 {
   OwWebSocket *ws = data;
 
+  /* Only a client known to answer pings is judged by its silence: RFC 6455 asks for pongs,
+   * but some minimal clients never send them. */
+  if (ws->last_pong > 0 &&
+      g_get_monotonic_time () - ws->last_pong > (gint64) SILENT_PINGS * ws->keepalive_s * G_USEC_PER_SEC)
+    {
+      g_clear_pointer (&ws->ping_source, g_source_unref);
+      end (ws);
+      return G_SOURCE_REMOVE;
+    }
   queue_frame (ws, OPCODE_PING, NULL, 0);
   ow_web_socket_flush (ws);
   return G_SOURCE_CONTINUE;
@@ -444,6 +459,7 @@ ow_web_socket_new (GIOStream       *stream,
   ws->incoming = g_byte_array_new ();
   ws->outgoing = g_byte_array_new ();
   ws->max_payload = max_payload;
+  ws->keepalive_s = keepalive_s;
   ws->closed_func = closed_func;
   ws->drained_func = drained_func;
   ws->data = data;
