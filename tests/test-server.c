@@ -857,8 +857,7 @@ test_status_page (void)
     g_autofree char *done_page = NULL;
     g_autofree char *rated_page = NULL;
     g_autofree char *form_url = g_strdup_printf ("%s/t/%s/rating", hall->url, token);
-    g_autoptr(SoupMessage) msg = NULL;
-    g_autoptr(GBytes) body = NULL;
+    g_autofree char *rated = NULL;
 
     {
       g_autoptr(JsonObject) c = call_until (hall, s, "w7", number);
@@ -882,15 +881,7 @@ test_status_page (void)
     g_assert_null (strstr (done_page, "checked"));
     g_assert_null (strstr (done_page, "http-equiv=\"refresh\""));
 
-    msg = soup_message_new ("POST", form_url);
-    {
-      g_autoptr(GBytes) form = g_bytes_new_static ("level=5&comment=%E5%BE%88%E5%A5%BD", 35);
-
-      soup_message_set_request_body_from_bytes (msg, "application/x-www-form-urlencoded", form);
-    }
-    soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
-    body = soup_session_send_and_read (hall->session, msg, NULL, NULL);
-    g_assert_cmpuint (soup_message_get_status (msg), ==, 303);
+    rated = post_form (form_url, "level=5&comment=%E5%BE%88%E5%A5%BD", "zh-CN", 303);
     rated_page = get_page (path, "zh-CN", 200);
     g_assert_nonnull (strstr (rated_page, "非常满意"));
     g_assert_null (strstr (rated_page, "<form"));

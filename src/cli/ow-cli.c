@@ -148,12 +148,30 @@ localized (JsonNode   *name,
   return "";
 }
 
-/* What happened to a ticket, as a ticket's history says it; an action this does not know
- * (a newer server's) as the log names it. */
+typedef struct
+{
+  const char *key;
+  const char *label;   /* N_()-marked */
+} Label;
+
+/* @key's label from @labels, translated; a key the table does not have (a newer server's)
+ * as it is. */
+static const char *
+label_for (const Label *labels,
+           gsize        n_labels,
+           const char  *key)
+{
+  for (gsize i = 0; key != NULL && i < n_labels; i++)
+    if (g_str_equal (key, labels[i].key))
+      return _(labels[i].label);
+  return key != NULL ? key : "";
+}
+
+/* What happened to a ticket, as a ticket's history says it. */
 static const char *
 action_label (const char *action)
 {
-  static const struct { const char *action; const char *label; } labels[] = {
+  static const Label labels[] = {
     { "issue", N_("issued") },
     { "call", N_("called") },
     { "recall", N_("called again") },
@@ -170,17 +188,14 @@ action_label (const char *action)
     { "follow_up", N_("rating followed up") },
   };
 
-  for (guint i = 0; action != NULL && i < G_N_ELEMENTS (labels); i++)
-    if (g_str_equal (action, labels[i].action))
-      return _(labels[i].label);
-  return action != NULL ? action : "";
+  return label_for (labels, G_N_ELEMENTS (labels), action);
 }
 
-/* A staff member's or device's role in words; an unknown one as stored. */
+/* A staff member's or device's role in words. */
 static const char *
 role_label (const char *role)
 {
-  static const struct { const char *role; const char *label; } labels[] = {
+  static const Label labels[] = {
     { "counter", N_("counter staff") },
     { "supervisor", N_("supervisor") },
     { "admin", N_("administrator") },
@@ -188,10 +203,7 @@ role_label (const char *role)
     { "board", N_("hall board") },
   };
 
-  for (guint i = 0; role != NULL && i < G_N_ELEMENTS (labels); i++)
-    if (g_str_equal (role, labels[i].role))
-      return _(labels[i].label);
-  return role != NULL ? role : "";
+  return label_for (labels, G_N_ELEMENTS (labels), role);
 }
 
 /* A number of seconds with its unit, "42 s" or "42 秒". */

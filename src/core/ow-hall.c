@@ -2702,6 +2702,45 @@ ow_hall_list_staff (OwHall  *self,
   return list;
 }
 
+/* The answer to a sign-in at an account locked until @locked_until. */
+static void
+set_locked_error (GError     **error,
+                  const char  *id,
+                  gint64       locked_until,
+                  gint64       now)
+{
+  g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_LOCKED,
+               _("staff account '%s' is locked for %lld more minutes after %d wrong PINs"),
+               id, (long long) ((locked_until - now + 60 * G_USEC_PER_SEC - 1) / (60 * G_USEC_PER_SEC)),
+               PIN_ATTEMPTS);
+}
+
+/* Inside a write: logs the @failed-th wrong PIN in a row for @id and commits, then sets
+ * @error to the answer (wrong, or now locked) and returns TRUE.  FALSE if the log or the
+ * commit failed; the caller rolls back. */
+static gboolean
+record_wrong_pin (OwHall         *self,
+                  const OwActor  *actor,
+                  const char     *id,
+                  int             failed,
+                  GError        **error)
+{
+  g_autoptr(JsonObject) details = json_object_new ();
+
+  json_object_set_string_member (details, "staff", id);
+  json_object_set_int_member (details, "failed", failed);
+  if (!log_event (self, actor, NULL, NULL, failed >= PIN_ATTEMPTS ? "staff_locked" : "login_failed", details,
+                  error) ||
+      !commit_write (self, error))
+    return FALSE;
+  if (failed >= PIN_ATTEMPTS)
+    g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_LOCKED,
+                 _("staff account '%s' is locked for 15 minutes after %d wrong PINs"), id, PIN_ATTEMPTS);
+  else
+    g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_AUTH, _("wrong staff ID or PIN"));
+  return TRUE;
+}
+
 /* A hash of no one's PIN, made like staff's, for checking a PIN that cannot match in the
  * time a real check takes. */
 static const char *
@@ -2738,7 +2777,6 @@ stranger_refuse (OwHall         *self,
                  const char     *pin,
                  GError        **error)
 {
-  g_autoptr(JsonObject) details = json_object_new ();
   gint64 now = ow_clock_now (self->clock);
   Stranger *stranger;
   gint64 locked_until = 0;
@@ -2751,10 +2789,7 @@ stranger_refuse (OwHall         *self,
   g_mutex_unlock (&self->strangers_lock);
   if (locked_until > now)
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_LOCKED,
-                   _("staff account '%s' is locked for %lld more minutes after %d wrong PINs"),
-                   id, (long long) ((locked_until - now + 60 * G_USEC_PER_SEC - 1) / (60 * G_USEC_PER_SEC)),
-                   PIN_ATTEMPTS);
+      set_locked_error (error, id, locked_until, now);
       return;
     }
 
@@ -2780,23 +2815,8 @@ stranger_refuse (OwHall         *self,
   g_mutex_unlock (&self->strangers_lock);
 
   /* In the log as for a real account: a supervisor sees someone trying IDs. */
-  json_object_set_string_member (details, "staff", id);
-  json_object_set_int_member (details, "failed", failed);
-  if (!begin_write (self, error))
-    return;
-  if (!log_event (self, actor, NULL, NULL, failed >= PIN_ATTEMPTS ? "staff_locked" : "login_failed", details,
-                  error) ||
-      !commit_write (self, error))
-    {
-      ow_db_rollback (self->db);
-      return;
-    }
-
-  if (failed >= PIN_ATTEMPTS)
-    g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_LOCKED,
-                 _("staff account '%s' is locked for 15 minutes after %d wrong PINs"), id, PIN_ATTEMPTS);
-  else
-    g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_AUTH, _("wrong staff ID or PIN"));
+  if (begin_write (self, error) && !record_wrong_pin (self, actor, id, failed, error))
+    ow_db_rollback (self->db);
 }
 
 char *
@@ -2807,7 +2827,6 @@ ow_hall_check_pin (OwHall         *self,
                    GError        **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(JsonObject) details = json_object_new ();
   g_autofree char *hash = NULL;
   g_autofree char *role = NULL;
   gint64 locked_until, now;
@@ -2839,10 +2858,7 @@ ow_hall_check_pin (OwHall         *self,
   now = ow_clock_now (self->clock);
   if (locked_until > now)
     {
-      g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_LOCKED,
-                   _("staff account '%s' is locked for %lld more minutes after %d wrong PINs"),
-                   id, (long long) ((locked_until - now + 60 * G_USEC_PER_SEC - 1) / (60 * G_USEC_PER_SEC)),
-                   PIN_ATTEMPTS);
+      set_locked_error (error, id, locked_until, now);
       return NULL;
     }
 
@@ -2873,17 +2889,8 @@ ow_hall_check_pin (OwHall         *self,
 
   if (!good)
     {
-      json_object_set_string_member (details, "staff", id);
-      json_object_set_int_member (details, "failed", failed);
-      if (!log_event (self, actor, NULL, NULL,
-                      failed >= PIN_ATTEMPTS ? "staff_locked" : "login_failed", details, error) ||
-          !commit_write (self, error))
+      if (!record_wrong_pin (self, actor, id, failed, error))
         goto fail;
-      if (failed >= PIN_ATTEMPTS)
-        g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_LOCKED,
-                     _("staff account '%s' is locked for 15 minutes after %d wrong PINs"), id, PIN_ATTEMPTS);
-      else
-        g_set_error (error, OW_HALL_ERROR, OW_HALL_ERROR_AUTH, _("wrong staff ID or PIN"));
       return NULL;
     }
 

@@ -2136,10 +2136,10 @@ login_done_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* The sign-in thread (a pool of one). */
 /* The first task of the sign-in thread, before any sign-in. */
 static Login prepare_pin_checks;
 
+/* The sign-in thread (a pool of one). */
 static void
 login_thread (gpointer data,
               gpointer user_data)
