@@ -10,7 +10,8 @@ G_BEGIN_DECLS
 char       *ow_server_page_ticket     (JsonObject  *ticket,
                                        const char  *token,
                                        const char  *lang);
-/* A small page with a title and a sentence, for 404s and bad input. */
+/* A small page with a title and a sentence, for 404s and bad input, and a link to @back
+ * (the citizen's ticket page) unless it is NULL. */
 char       *ow_server_page_message    (const char  *lang,
                                        const char  *title,
                                        const char  *text,
@@ -30,7 +31,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwPageLanguage, ow_server_page_language_end)
 /* The server's end of a WebSocket after the upgrade (ow-server-ws.c): queues text messages
  * and writes them together, answers pings, pings every @keepalive_s seconds (0: never),
  * closes on a client's message over @max_payload bytes, and drops a client with 8 MiB
- * queued that it does not read. */
+ * queued that it does not read, or one that stopped answering its pings. */
 typedef struct _OwWebSocket OwWebSocket;
 typedef void (*OwWebSocketFunc) (OwWebSocket *ws,
                                  gpointer     data);

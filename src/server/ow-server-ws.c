@@ -21,12 +21,12 @@
  * waiting for the close frames to leave a full socket. */
 
 #define READ_CHUNK 4096
-#define LINGER_S 5
+#define CLOSE_DEADLINE_S 5             /* from a close queued to the connection ended */
 #define QUEUED_MAX (8 * 1024 * 1024)
-#define COMPACT_MIN (64 * 1024)         /* sent bytes kept at the queue's head before moving */
-#define SHRINK_MIN (1024 * 1024)        /* a drained queue that grew so far gives its memory back */
+#define COMPACT_MIN (64 * 1024)        /* sent bytes kept at the queue's head before moving */
+#define SHRINK_MIN (1024 * 1024)       /* a drained queue that grew so far gives its memory back */
 #define CONTROL_MAX 125
-#define SILENT_PINGS 3              /* keep-alive intervals without a pong before letting go */
+#define SILENT_PINGS 3                 /* keep-alive intervals without a pong before letting go */
 #define OPCODE_CONTINUATION 0x0
 #define OPCODE_TEXT 0x1
 #define OPCODE_BINARY 0x2
@@ -194,7 +194,7 @@ ow_web_socket_close (OwWebSocket *ws,
    * otherwise hold the connection for as long as its TCP stays up. */
   if (!ws->ended)
     {
-      ws->deadline_source = g_timeout_source_new_seconds (LINGER_S);
+      ws->deadline_source = g_timeout_source_new_seconds (CLOSE_DEADLINE_S);
       g_source_set_callback (ws->deadline_source, deadline_cb, ws, NULL);
       g_source_attach (ws->deadline_source, ws->context);
     }
