@@ -372,6 +372,8 @@ test_workload (Fixture       *f,
   /* Window 1 called L001, L002, L003, I001, L002, L004 and finished L001, I001, L004. */
   entry = find (stats, "windows", "window", "w1");
   g_assert_cmpint (json_object_get_int_member (entry, "number"), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (entry, "name"), "zh_CN"), ==,
+                   "1号窗口");
   g_assert_cmpint (json_object_get_int_member (entry, "called"), ==, 6);
   g_assert_cmpint (json_object_get_int_member (entry, "served"), ==, 3);
   g_assert_cmpint (json_object_get_int_member (entry, "service_s"), ==, 160);

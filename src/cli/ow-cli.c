@@ -934,41 +934,51 @@ print_right (const char *text,
   g_print ("%*s%s", MAX (width - text_columns (text), 0) + 1, "", text);
 }
 
-/* The catalogue's steps and windows by ID, with their names in the CLI's language: what
- * the statistics tables show instead of IDs.  Empty if the catalogue cannot be read. */
+/* The steps and windows of @stats by ID, with the names it carries in the CLI's language:
+ * what the statistics tables show instead of IDs. */
 static void
-catalogue_names (Cli        *cli,
-                 GHashTable *steps,
-                 GHashTable *windows)
+stats_names (Cli        *cli,
+             JsonObject *stats,
+             GHashTable *steps,
+             GHashTable *windows)
 {
-  g_autoptr(JsonObject) catalog = ow_catalog_export (cli->db, NULL);
-  JsonArray *services, *list;
+  g_autoptr(GHashTable) services = g_hash_table_new (g_str_hash, g_str_equal);
+  JsonArray *list;
 
-  if (catalog == NULL)
-    return;
-  services = json_object_get_array_member (catalog, "services");
-  for (guint i = 0; services != NULL && i < json_array_get_length (services); i++)
+  list = json_object_get_array_member (stats, "services");
+  for (guint i = 0; list != NULL && i < json_array_get_length (list); i++)
     {
-      JsonObject *service = json_array_get_object_element (services, i);
+      JsonObject *service = json_array_get_object_element (list, i);
 
-      list = json_object_get_array_member (service, "steps");
-      for (guint j = 0; list != NULL && j < json_array_get_length (list); j++)
-        {
-          JsonObject *step = json_array_get_object_element (list, j);
-
-          /* "受理" alone is half the hall's steps: with its service, as the counter shows it. */
-          g_hash_table_insert (steps, g_strdup (json_object_get_string_member (step, "id")),
-                               g_strdup_printf ("%s · %s", localized (json_object_get_member (service, "name"), cli->lang),
-                                                localized (json_object_get_member (step, "name"), cli->lang)));
-        }
+      g_hash_table_insert (services, (gpointer) json_object_get_string_member (service, "service"),
+                           (gpointer) localized (json_object_get_member (service, "name"), cli->lang));
     }
-  list = json_object_get_array_member (catalog, "windows");
+  list = json_object_get_array_member (stats, "steps");
+  for (guint i = 0; list != NULL && i < json_array_get_length (list); i++)
+    {
+      JsonObject *step = json_array_get_object_element (list, i);
+      JsonNode *service = json_object_get_member (step, "service");
+      const char *service_name = service != NULL && JSON_NODE_HOLDS_VALUE (service)
+                                   ? g_hash_table_lookup (services, json_node_get_string (service)) : NULL;
+      const char *name = localized (json_object_get_member (step, "name"), cli->lang);
+
+      if (*name == '\0')
+        continue;
+      /* "受理" alone is half the hall's steps: with its service, as the counter shows it. */
+      g_hash_table_insert (steps, g_strdup (json_object_get_string_member (step, "step")),
+                           service_name != NULL && *service_name != '\0'
+                             ? g_strdup_printf ("%s · %s", service_name, name)
+                             : g_strdup (name));
+    }
+  list = json_object_get_array_member (stats, "windows");
   for (guint i = 0; list != NULL && i < json_array_get_length (list); i++)
     {
       JsonObject *window = json_array_get_object_element (list, i);
+      const char *name = localized (json_object_get_member (window, "name"), cli->lang);
 
-      g_hash_table_insert (windows, g_strdup (json_object_get_string_member (window, "id")),
-                           g_strdup (localized (json_object_get_member (window, "name"), cli->lang)));
+      if (*name != '\0')
+        g_hash_table_insert (windows, g_strdup (json_object_get_string_member (window, "window")),
+                             g_strdup (name));
     }
 }
 
@@ -1064,7 +1074,7 @@ cmd_stats (Cli   *cli,
     print_right (_("Limit (s)"), 10);
     print_right (_("Overdue"), 8);
     g_print ("\n");
-    catalogue_names (cli, step_names, window_names);
+    stats_names (cli, stats, step_names, window_names);
     for (guint i = 0; i < json_array_get_length (steps); i++)
       {
         JsonObject *step = json_array_get_object_element (steps, i);

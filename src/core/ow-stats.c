@@ -580,7 +580,7 @@ list_windows (OwDb        *db,
   g_autoptr(GPtrArray) extra = NULL;
   int rc;
 
-  stmt = ow_db_prepare (db, "SELECT id, number, active FROM windows ORDER BY ord, number, id",
+  stmt = ow_db_prepare (db, "SELECT id, number, active, name FROM windows ORDER BY ord, number, id",
                         error);
   if (stmt == NULL)
     return NULL;
@@ -596,6 +596,7 @@ list_windows (OwDb        *db,
       entry = json_object_new ();
       json_object_set_string_member (entry, "window", id);
       json_object_set_int_member (entry, "number", sqlite3_column_int (stmt, 1));
+      set_name (entry, "name", ow_db_column_text (stmt, 3));
       add_workload (entry, lookup_totals (dims, "window:", id));
       json_array_add_object_element (windows, entry);
     }
@@ -610,6 +611,7 @@ list_windows (OwDb        *db,
 
       json_object_set_string_member (entry, "window", id);
       json_object_set_null_member (entry, "number");
+      json_object_set_null_member (entry, "name");
       add_workload (entry, lookup_totals (dims, "window:", id));
       json_array_add_object_element (windows, entry);
     }
