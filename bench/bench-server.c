@@ -357,7 +357,7 @@ struct _Actor
   GInputStream *stream;  /* its body, being read */
   GByteArray   *body;
   ReplyFunc     reply;
-  int           fd;      /* --client lean: the actor's kept-alive connection */
+  int           fd;      /* --clients lean: the actor's kept-alive connection */
   GSource      *fd_source;
   GString      *request;
 };
@@ -447,9 +447,9 @@ soup_actor_send (Actor       *actor,
   soup_session_send_async (actor->session, msg, G_PRIORITY_DEFAULT, NULL, actor_sent_cb, actor);
 }
 
-/* --client lean: HTTP/1.1 written and parsed here, on one kept-alive connection per actor
- * whose descriptor source stays attached.  It measures the server with a client that costs
- * a tenth of libsoup's: on a machine where both share the cores, libsoup's client took about
+/* --clients lean: HTTP/1.1 written and parsed here, on one kept-alive connection per actor
+ * whose descriptor source stays attached.  It measures the server with clients that cost a
+ * fifth of libsoup's: on a machine where both share the cores, libsoup's client took about
  * 40 % of the CPU of every write (docs/SERVER.md).  The answers it understands are the ones
  * this server gives: a status line, headers with a Content-Length, a body. */
 static gboolean
