@@ -1217,6 +1217,8 @@ test_visit_link_upgrade (HallFixture   *fixture,
 
   /* Back to schema 6, as a hall that has not upgraded yet. */
   g_assert_true (ow_db_exec (fixture->db,
+                             "DROP TRIGGER step_waiting_insert; DROP TRIGGER step_waiting_delete;"
+                             "DROP TRIGGER step_waiting_update; DROP TABLE step_waiting;"
                              "CREATE INDEX visits_open ON visits (ticket) WHERE ended_at IS NULL;"
                              "ALTER TABLE tickets DROP COLUMN visit;"
                              "PRAGMA user_version = 6;",

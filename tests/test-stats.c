@@ -906,6 +906,8 @@ test_upgrade_keeps_figures (Fixture       *f,
                              "DROP INDEX tickets_promised;"
                              "ALTER TABLE tickets DROP COLUMN promised;"
                              "ALTER TABLE tickets DROP COLUMN promised_by;"
+                             "DROP TRIGGER step_waiting_insert; DROP TRIGGER step_waiting_delete;"
+                             "DROP TRIGGER step_waiting_update; DROP TABLE step_waiting;"
                              "CREATE INDEX visits_open ON visits (ticket) WHERE ended_at IS NULL;"
                              "ALTER TABLE tickets DROP COLUMN visit;"
                              "PRAGMA user_version = 3;",

@@ -19,6 +19,7 @@ static const char *migrations[] = {
   "/org/onewindow/db/005-followups.sql",
   "/org/onewindow/db/006-promises.sql",
   "/org/onewindow/db/007-visit-link.sql",
+  "/org/onewindow/db/008-waiting-counts.sql",
 };
 
 struct _OwDb

@@ -1167,8 +1167,10 @@ check_waiting_alert (OwHall      *self,
   gint64 waiting;
 
   stmt = ow_db_prepare (self->db,
-                        "SELECT count(*) FROM tickets WHERE state = 'waiting'"
-                        " AND step IN (SELECT id FROM steps WHERE service = ?1)",
+                        "SELECT (SELECT coalesce (sum (n), 0) FROM step_waiting"
+                        "         WHERE step IN (SELECT id FROM steps WHERE service = ?1))"
+                        "     + (SELECT count(*) FROM tickets WHERE state = 'waiting' AND target_window IS NOT NULL"
+                        "         AND step IN (SELECT id FROM steps WHERE service = ?1))",
                         error);
   if (stmt == NULL)
     return FALSE;
@@ -1384,8 +1386,8 @@ window_to_json (OwHall      *self,
   stmt = ow_db_prepare (self->db,
                         "SELECT w.id, w.number, w.name, w.paused, w.pause_reason, w.staff, t.number,"
                         " t.state,"
-                        " (SELECT count(*) FROM window_steps ws JOIN tickets q ON q.step = ws.step"
-                        "   WHERE ws.window = w.id AND q.state = 'waiting' AND +q.target_window IS NULL)"
+                        " (SELECT coalesce (sum (sw.n), 0) FROM window_steps ws JOIN step_waiting sw"
+                        "   ON sw.step = ws.step WHERE ws.window = w.id)"
                         " + (SELECT count(*) FROM tickets q WHERE q.state = 'waiting' AND q.target_window = w.id),"
                         " w.active"
                         " FROM windows w LEFT JOIN tickets t ON t.id = w.ticket WHERE w.id = ?1",
