@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ow-core.h"
+#include "ow-test-waiting.h"
 
 /* Two services share the prefix A; biz has four steps at four different windows. */
 static const char test_catalog[] =
@@ -100,26 +101,6 @@ remove_tree (const char *dir)
         g_unlink (child);
     }
   g_rmdir (dir);
-}
-
-/* The waiting counts the triggers of db/008-waiting-counts.sql keep, against the tickets
- * themselves: checked after every test that runs on a hall. */
-static inline void
-assert_waiting_counts (OwDb *db)
-{
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GError) error = NULL;
-
-  stmt = ow_db_prepare (db,
-                        "WITH counted AS (SELECT step, count(*) AS n FROM tickets"
-                        "                 WHERE state = 'waiting' AND target_window IS NULL GROUP BY step),"
-                        "     kept AS (SELECT step, n FROM step_waiting WHERE n != 0)"
-                        " SELECT (SELECT count(*) FROM (SELECT * FROM counted EXCEPT SELECT * FROM kept))"
-                        "      + (SELECT count(*) FROM (SELECT * FROM kept EXCEPT SELECT * FROM counted))",
-                        &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 0);
 }
 
 static inline void

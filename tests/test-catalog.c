@@ -5,6 +5,7 @@
 #include "ow-catalog.h"
 #include "ow-clock.h"
 #include "ow-db.h"
+#include "ow-test-waiting.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -108,6 +109,7 @@ static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  user_data)
 {
+  assert_waiting_counts (fixture->db);
   g_clear_object (&fixture->clock);
   g_assert_finalize_object (fixture->db);
   remove_tree (fixture->dir);
