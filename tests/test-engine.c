@@ -366,6 +366,18 @@ test_return_and_reenter (HallFixture   *fixture,
   g_assert_error (error, OW_HALL_ERROR, OW_HALL_ERROR_WRONG_STATE);
 }
 
+/* The "waiting" of a window's object: those its next call can reach. */
+static gint64
+window_waiting (HallFixture *fixture,
+                const char  *window)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) object = ow_hall_get_window (fixture->hall, window, &error);
+
+  g_assert_no_error (error);
+  return json_object_get_int_member (object, "waiting");
+}
+
 static void
 test_transfer (HallFixture   *fixture,
                gconstpointer  user_data)
@@ -391,6 +403,10 @@ test_transfer (HallFixture   *fixture,
   /* Transfer to a window: only that window calls it. */
   assert_cmpstr_free (act (fixture, "w1", OW_WINDOW_CALL, NULL), a2);
   g_free (act (fixture, "w1", OW_WINDOW_TRANSFER, &to_window));
+  /* It waits for w5 alone: in w5's count (with A003 at pre-review), not in w1's. */
+  assert_waiting_counts (fixture->db);
+  g_assert_cmpint (window_waiting (fixture, "w5"), ==, 2);
+  g_assert_cmpint (window_waiting (fixture, "w1"), ==, 1);
   assert_cmpstr_free (act (fixture, "w1", OW_WINDOW_CALL, NULL), a3);
   g_free (act (fixture, "w1", OW_WINDOW_COMPLETE, NULL));
   g_assert_null (act (fixture, "w1", OW_WINDOW_CALL, NULL));
@@ -1228,6 +1244,8 @@ test_visit_link_upgrade (HallFixture   *fixture,
   upgraded = ow_db_open (fixture->path, &error);
   g_assert_no_error (error);
   g_assert_cmpint (ow_db_get_schema_version (upgraded), >=, 7);
+  /* Migration 8 counted the tickets waiting then (A003). */
+  assert_waiting_counts (upgraded);
   g_assert_cmpint (query_int64 (upgraded, "SELECT count(*) FROM tickets t"
                                           " WHERE visit IS NOT (SELECT max (id) FROM visits WHERE ticket = t.id)"), ==, 0);
   g_assert_cmpint (query_int64 (upgraded, ended_sum_sql), ==, ended_sum);
@@ -1255,6 +1273,23 @@ test_visit_link_upgrade (HallFixture   *fixture,
                                           " WHERE visit IS NOT (SELECT max (id) FROM visits WHERE ticket = t.id)"), ==, 0);
 }
 
+/* A count put out of step with the tickets (by a hand edit of the database) is counted
+ * again with the next day's first operation. */
+static void
+test_waiting_counts_recounted (HallFixture   *fixture,
+                               gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_free (issue (fixture, "biz", FALSE));
+  g_assert_true (ow_db_exec (fixture->db, "UPDATE step_waiting SET n = n + 5", &error));
+  g_assert_no_error (error);
+  advance_minutes (fixture, 24 * 60);
+  g_free (issue (fixture, "biz", FALSE));
+  g_assert_cmpint (window_waiting (fixture, "w1"), ==, 1);
+  assert_waiting_counts (fixture->db);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1272,6 +1307,7 @@ main (int    argc,
   ADD ("/ow/engine/no-show-configurable", test_no_show_configurable);
   ADD ("/ow/engine/return-reenter", test_return_and_reenter);
   ADD ("/ow/engine/transfer", test_transfer);
+  ADD ("/ow/engine/waiting-counts-recounted", test_waiting_counts_recounted);
   ADD ("/ow/engine/staff", test_staff);
   ADD ("/ow/engine/every-change-logged", test_every_change_logged);
   ADD ("/ow/engine/concurrent-processes", test_concurrent_processes);

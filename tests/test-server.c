@@ -3,6 +3,7 @@
 
 #include "ow-core.h"
 #include "ow-test-server.h"
+#include "ow-test-waiting.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -2025,6 +2026,15 @@ test_kill9 (void)
   out = test_cli (h, NULL, "--json", "audit", "verify", NULL);
   verdict = parse_object (out);
   g_assert_true (json_object_get_boolean_member (verdict, "ok"));
+  /* The waiting counts the triggers keep came through the kill, the group commits and the
+   * operations rolled back inside them. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(OwDb) db = ow_db_open (h->db, &error);
+
+    g_assert_no_error (error);
+    assert_waiting_counts (db);
+  }
 
   g_hash_table_unref (load.issued);
   g_hash_table_unref (load.called);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ow-core.h"
+#include "ow-test-waiting.h"
 
 /* A licence in two steps (acceptance at window 1, issuance at window 2, whose limit is one
  * minute so that an overdue step needs no long wait) and a one-step enquiry at window 1. */
@@ -81,6 +82,7 @@ fixture_tear_down (Fixture       *fixture,
   g_autoptr(GDir) dir = NULL;
   const char *name;
 
+  assert_waiting_counts (fixture->db);
   g_clear_object (&fixture->hall);
   g_clear_object (&fixture->clock);
   g_assert_finalize_object (fixture->db);
@@ -917,6 +919,7 @@ test_upgrade_keeps_figures (Fixture       *f,
   upgraded = ow_db_open (f->path, &error);
   g_assert_no_error (error);
   g_assert_cmpint (ow_db_get_schema_version (upgraded), ==, ow_db_get_schema_version (f->db));
+  assert_waiting_counts (upgraded);
   setting = ow_db_get_setting (upgraded, "stats_sealed_before");
   g_assert_cmpstr (setting, ==, "2026-03-03");
   g_assert_cmpint (count_rows (upgraded, "SELECT count(*) FROM stat_daily WHERE day = '2026-03-03'"), ==, 0);
