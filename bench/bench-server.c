@@ -490,9 +490,46 @@ soup_actor_send (Actor       *actor,
   soup_session_send_async (actor->session, msg, G_PRIORITY_DEFAULT, NULL, actor_sent_cb, actor);
 }
 
+/* Appends what @fd has to read now to @into; FALSE at the end of the stream or on an error. */
+static gboolean
+read_available (int         fd,
+                GByteArray *into)
+{
+  for (;;)
+    {
+      guint8 buffer[65536];
+      gssize n = recv (fd, buffer, sizeof buffer, MSG_DONTWAIT);
+
+      if (n > 0)
+        {
+          g_byte_array_append (into, buffer, n);
+          if ((gsize) n < sizeof buffer)
+            return TRUE;
+        }
+      else if (n < 0 && errno == EINTR)
+        continue;
+      else
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+}
+
+/* Calls @func whenever @fd has something to read, in @context; the source stays attached. */
+static GSource *
+watch_fd (int               fd,
+          GUnixFDSourceFunc func,
+          gpointer          data,
+          GMainContext     *context)
+{
+  GSource *source = g_unix_fd_source_new (fd, G_IO_IN);
+
+  g_source_set_callback (source, G_SOURCE_FUNC (func), data, NULL);
+  g_source_attach (source, context);
+  return source;
+}
+
 /* --clients lean: HTTP/1.1 written and parsed here, on one kept-alive connection per actor
  * whose descriptor source stays attached.  It measures the server with clients that cost a
- * fifth of libsoup's: on a machine where both share the cores, libsoup's client took about
+ * third of libsoup's, boards included: on a machine where both share the cores, libsoup's client took about
  * 40 % of the CPU of every write (docs/SERVER.md).  The answers it understands are the ones
  * this server gives: a status line, headers with a Content-Length, a body. */
 static gboolean
@@ -504,29 +541,11 @@ lean_readable_cb (int          fd,
   const char *text, *end, *length_header;
   gsize header_length, content_length;
   guint status;
-  gssize n;
 
   if (actor->body == NULL)
     actor->body = g_byte_array_sized_new (8192);
-  for (;;)
-    {
-      guint8 buffer[8192];
-
-      n = recv (fd, buffer, sizeof buffer, MSG_DONTWAIT);
-      if (n > 0)
-        {
-          g_byte_array_append (actor->body, buffer, n);
-          if ((gsize) n < sizeof buffer)
-            break;
-          continue;
-        }
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        break;
-      if (n < 0 && errno == EINTR)
-        continue;
-      g_error ("lean client: the server closed connection %d (%s)", actor->index,
-               n == 0 ? "end of stream" : g_strerror (errno));
-    }
+  if (!read_available (fd, actor->body))
+    g_error ("lean client: the server closed connection %d", actor->index);
 
   text = (const char *) actor->body->data;
   end = g_strstr_len (text, actor->body->len, "\r\n\r\n");
@@ -589,9 +608,7 @@ static void
 lean_connect (Actor *actor)
 {
   actor->fd = loopback_connect (actor->bench->url);
-  actor->fd_source = g_unix_fd_source_new (actor->fd, G_IO_IN);
-  g_source_set_callback (actor->fd_source, G_SOURCE_FUNC (lean_readable_cb), actor, NULL);
-  g_source_attach (actor->fd_source, g_main_context_get_thread_default ());
+  actor->fd_source = watch_fd (actor->fd, lean_readable_cb, actor, g_main_context_get_thread_default ());
   actor->request = g_string_sized_new (512);
 }
 
@@ -892,17 +909,9 @@ lean_board_readable_cb (int          fd,
                         gpointer     data)
 {
   LeanBoard *board = data;
-  guint8 buffer[65536];
-  gssize n;
 
-  while ((n = recv (fd, buffer, sizeof buffer, MSG_DONTWAIT)) > 0)
-    {
-      g_byte_array_append (board->in, buffer, n);
-      if ((gsize) n < sizeof buffer)
-        break;
-    }
   /* At the end of the stream the server has stopped: the run is over. */
-  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+  if (!read_available (fd, board->in))
     return G_SOURCE_REMOVE;
   g_byte_array_remove_range (board->in, 0, lean_board_frames (board));
   return G_SOURCE_CONTINUE;
@@ -937,9 +946,7 @@ lean_board_new (Bench *bench)
     g_error ("lean board: the upgrade was refused");
   g_byte_array_remove_range (board->in, 0, (const guint8 *) end + 4 - board->in->data);
   g_byte_array_remove_range (board->in, 0, lean_board_frames (board));
-  board->source = g_unix_fd_source_new (board->fd, G_IO_IN);
-  g_source_set_callback (board->source, G_SOURCE_FUNC (lean_board_readable_cb), board, NULL);
-  g_source_attach (board->source, NULL);
+  board->source = watch_fd (board->fd, lean_board_readable_cb, board, NULL);
   return board;
 }
 
